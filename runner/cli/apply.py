@@ -1,0 +1,141 @@
+"""``runner apply``: one revision per transaction, guarded, audited."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runner.audit import AuditLog
+from runner.cli.common import (
+    ConfigOption,
+    DatabaseUrlOption,
+    DebugOption,
+    JsonOption,
+    VersionTableOption,
+    WrapperOption,
+    boundary,
+    load_project,
+    print_json,
+    resolve_target,
+    stderr,
+    stdout,
+)
+from runner.cli.plan import ToOption
+from runner.cli.progress import console_listener
+from runner.cli.status import show_status
+from runner.db import VersionTable
+from runner.durations import parse_ms
+from runner.errors import ConfigError, Refused
+from runner.executor import Executor, RunResult, RunSettings, new_run_id
+from runner.retry import LockRetryPolicy
+from runner.session import Guards
+from runner.status import Status, read_status
+
+DEFAULT_AUDIT_LOG = Path("runner-audit.jsonl")
+
+
+def _ms(option: str, value: str) -> int:
+    try:
+        return parse_ms(value)
+    except ValueError as exc:
+        raise ConfigError(f"{option}: {exc}.") from None
+
+
+def apply(
+    config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
+    database_url: DatabaseUrlOption = None,
+    to: ToOption = "heads",
+    lock_timeout: Annotated[str, typer.Option(help="How long a statement may wait for a lock.")] = "2s",
+    statement_timeout: Annotated[str, typer.Option(help="How long any one statement may run.")] = "60s",
+    idle_timeout: Annotated[
+        str,
+        typer.Option("--idle-in-transaction-timeout", help="Server ends a session idle in a transaction."),
+    ] = "60s",
+    lock_retries: Annotated[
+        int, typer.Option(min=0, help="Retries of a step whose lock wait timed out.")
+    ] = 5,
+    retry_wait: Annotated[
+        str, typer.Option(help="First backoff before a lock retry (jittered, doubling).")
+    ] = "1s",
+    retry_max_wait: Annotated[str, typer.Option(help="Longest single backoff.")] = "30s",
+    retry_budget: Annotated[str, typer.Option(help="Total time a step may spend on lock retries.")] = "5min",
+    audit_log: Annotated[Path, typer.Option(help="Append-only audit log (JSON lines).")] = DEFAULT_AUDIT_LOG,
+    yes: Annotated[bool, typer.Option("--yes", help="Don't ask for confirmation.")] = False,
+    json_output: JsonOption = False,
+    debug: DebugOption = False,
+    env_py_wrapper: WrapperOption = None,
+    version_table: VersionTableOption = "alembic_version",
+) -> None:
+    """Apply pending revisions one at a time, each in its own guarded transaction."""
+    with boundary(debug):
+        guards = Guards(
+            lock_timeout_ms=_ms("--lock-timeout", lock_timeout),
+            statement_timeout_ms=_ms("--statement-timeout", statement_timeout),
+            idle_in_transaction_timeout_ms=_ms("--idle-in-transaction-timeout", idle_timeout),
+        )
+        retry = LockRetryPolicy(
+            attempts=lock_retries + 1,
+            first_wait_s=_ms("--retry-wait", retry_wait) / 1000,
+            max_wait_s=_ms("--retry-max-wait", retry_max_wait) / 1000,
+            total_s=_ms("--retry-budget", retry_budget) / 1000,
+        )
+        target = resolve_target(database_url)
+        assert target is not None
+        project = load_project(config, target, env_py_wrapper)
+        table = VersionTable.parse(version_table)
+        found = read_status(project, target, to=to, version_table=table)
+        console = stderr if json_output else stdout
+        if not yes:
+            confirm(found, target.database)
+        settings = RunSettings(
+            guards=guards,
+            retry=retry,
+            version_table=table,
+            command=f"runner apply -c {config} --to {to}",
+        )
+        with AuditLog(audit_log, new_run_id(), listeners=[console_listener(console)]) as audit:
+            result = Executor(project, target, audit, settings).apply(to)
+        report(result, audit_log, json_output)
+        raise typer.Exit(int(result.exit_code))
+
+
+def confirm(found: Status, database: str) -> None:
+    """Show the plan and have the operator type the database name."""
+    if found.up_to_date:
+        return
+    show_status(found)
+    if not sys.stdin.isatty():
+        raise Refused(
+            "apply needs confirmation and stdin is not a terminal; nothing was changed.",
+            next_step="review runner plan, then run apply again with --yes.",
+        )
+    answer = typer.prompt(f"Type the database name ({database}) to apply {len(found.pending)} step(s)")
+    if answer.strip() != database:
+        raise Refused(f"Confirmation {answer.strip()!r} does not match {database!r}; nothing was changed.")
+
+
+def report(result: RunResult, audit_log: Path, json_output: bool) -> None:
+    if json_output:
+        print_json(
+            {
+                "run_id": result.run_id,
+                "status": str(result.status),
+                "exit_code": int(result.exit_code),
+                "prior": list(result.prior_heads),
+                "final": list(result.final_heads),
+                "applied": [s.revision for s in result.applied],
+                "reverted": [s.revision for s in result.reverted],
+                "message": result.message,
+                "next_step": result.next_step,
+                "audit_log": str(audit_log),
+            }
+        )
+        return
+    console = stdout if int(result.exit_code) == 0 else stderr
+    console.print(result.message, markup=False)
+    if result.next_step:
+        console.print(f"Next: {result.next_step}", markup=False)
+    console.print(f"Audit log: {audit_log} (run {result.run_id})", markup=False)

@@ -1,0 +1,72 @@
+"""``runner plan``: the steps apply would take, each with its offline SQL on request."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from runner import offline
+from runner.cli.common import (
+    ConfigOption,
+    DatabaseUrlOption,
+    DebugOption,
+    JsonOption,
+    VersionTableOption,
+    WrapperOption,
+    boundary,
+    load_project,
+    print_json,
+    resolve_target,
+    stdout,
+)
+from runner.cli.status import show_status
+from runner.db import VersionTable
+from runner.status import read_status
+
+ToOption = Annotated[str, typer.Option("--to", help="Target revision (default: the head).")]
+
+
+def plan(
+    config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
+    database_url: DatabaseUrlOption = None,
+    to: ToOption = "heads",
+    from_revision: Annotated[
+        str | None,
+        typer.Option("--from", help="Plan from this revision without a database ('base' for an empty one)."),
+    ] = None,
+    sql: Annotated[bool, typer.Option("--sql", help="Print each step's offline SQL for review.")] = False,
+    json_output: JsonOption = False,
+    debug: DebugOption = False,
+    env_py_wrapper: WrapperOption = None,
+    version_table: VersionTableOption = "alembic_version",
+) -> None:
+    """Show the steps an apply would take, one revision per transaction, in order."""
+    with boundary(debug):
+        target = resolve_target(database_url, required=from_revision is None)
+        project = load_project(config, target, env_py_wrapper)
+        found = read_status(
+            project,
+            target,
+            to=to,
+            version_table=VersionTable.parse(version_table),
+            from_revision=from_revision,
+        )
+        rendered = offline.render(project, list(found.pending)) if sql and found.pending else []
+        if json_output:
+            payload = found.as_json()
+            if sql:
+                by_revision = {r.revision: r for r in rendered}
+                for step in payload["pending"]:
+                    done = by_revision.get(step["revision"])
+                    step["sql"] = done.sql if done else None
+                    step["sql_error"] = done.error if done else None
+            print_json(payload)
+            return
+        show_status(found)
+        for step in rendered:
+            stdout.rule(f"{step.revision} ({step.direction})")
+            if step.error:
+                stdout.print(f"-- cannot render offline: {step.error}", markup=False)
+            else:
+                stdout.print(step.sql or "", markup=False, end="")

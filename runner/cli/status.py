@@ -1,0 +1,62 @@
+"""``runner status``: current revision(s), heads and the pending chain."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from runner.cli.common import (
+    ConfigOption,
+    DatabaseUrlOption,
+    DebugOption,
+    JsonOption,
+    VersionTableOption,
+    WrapperOption,
+    boundary,
+    load_project,
+    print_json,
+    resolve_target,
+    stdout,
+)
+from runner.db import VersionTable
+from runner.status import Status, read_status
+
+
+def status(
+    config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
+    database_url: DatabaseUrlOption = None,
+    json_output: JsonOption = False,
+    debug: DebugOption = False,
+    env_py_wrapper: WrapperOption = None,
+    version_table: VersionTableOption = "alembic_version",
+) -> None:
+    """Show where the database stands against the code, and what an upgrade would apply."""
+    with boundary(debug):
+        target = resolve_target(database_url)
+        project = load_project(config, target, env_py_wrapper)
+        found = read_status(project, target, version_table=VersionTable.parse(version_table))
+        if json_output:
+            print_json(found.as_json())
+        else:
+            show_status(found)
+
+
+def show_status(found: Status) -> None:
+    stdout.print(f"Target   {found.target}", markup=False)
+    stdout.print(f"Current  {', '.join(found.current) or '<base> (no version table)'}", markup=False)
+    stdout.print(f"Heads    {', '.join(found.heads)}", markup=False)
+    if found.up_to_date:
+        stdout.print("Up to date: nothing to apply.")
+        return
+    stdout.print(f"Pending  {len(found.pending)} revision(s), in apply order:")
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    for column in ("#", "revision", "from", "downgrade", "message"):
+        table.add_column(column)
+    for number, revision in enumerate(found.pending, start=1):
+        table.add_row(
+            str(number),
+            revision.revision,
+            revision.down_revision or "<base>",
+            str(revision.downgrade),
+            revision.message,
+        )
+    stdout.print(table)

@@ -1,0 +1,121 @@
+"""The runner's own connections to the target, and what they read from it.
+
+These use psycopg 3 directly, whatever driver the application uses: the advisory
+lock, the identity of the server, the current revision and the history table
+must not depend on the application's env.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from runner.errors import ConfigError, Unreachable
+from runner.redact import redact
+from runner.target import DatabaseTarget
+
+CONNECT_TIMEOUT_S = 10
+
+
+def connect(target: DatabaseTarget, application_name: str = "migration-runner") -> psycopg.Connection:
+    """An autocommit connection, or an Unreachable error that names where and why."""
+    kwargs = target.connect_kwargs()
+    kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    kwargs.setdefault("application_name", application_name)
+    try:
+        return psycopg.connect(autocommit=True, **kwargs)
+    except psycopg.OperationalError as exc:
+        reason = " ".join(redact(str(exc)).split())
+        raise Unreachable(
+            f"Can't connect to {target.display}: {reason}. Nothing was changed.",
+            next_step="check the host, port, database name and credentials, then run runner status.",
+        ) from None
+    except psycopg.ProgrammingError as exc:  # an unknown libpq keyword in the URL's query
+        raise ConfigError(f"The database URL {target.display} can't be used: {redact(str(exc))}.") from None
+
+
+@dataclass(frozen=True)
+class ServerIdentity:
+    """What identifies one database on one server, as seen from one session."""
+
+    system_identifier: str | None
+    database: str
+    address: str | None
+    port: int | None
+    backend_pid: int
+    backend_start_us: int
+
+    def describe(self) -> str:
+        where = f"{self.address or 'local socket'}:{self.port or '?'}"
+        system = f", system {self.system_identifier}" if self.system_identifier else ""
+        return f"database {self.database!r} on {where}{system}"
+
+    def as_fields(self) -> dict[str, object]:
+        return {
+            "system_identifier": self.system_identifier,
+            "database": self.database,
+            "address": self.address,
+            "port": self.port,
+        }
+
+
+IDENTITY_SQL = """
+SELECT current_database(),
+       host(inet_server_addr()),
+       inet_server_port(),
+       CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')
+            THEN (SELECT system_identifier::text FROM pg_control_system()) END,
+       pg_backend_pid(),
+       (SELECT (extract(epoch FROM backend_start) * 1000000)::bigint
+          FROM pg_stat_activity WHERE pid = pg_backend_pid())
+"""
+
+
+def identity(conn: psycopg.Connection) -> ServerIdentity:
+    row = conn.execute(IDENTITY_SQL).fetchone()
+    assert row is not None
+    database, address, port, system_identifier, pid, start_us = row
+    return ServerIdentity(system_identifier, database, address, port, pid, start_us)
+
+
+@dataclass(frozen=True)
+class VersionTable:
+    """Where Alembic keeps its revision(s); ``alembic_version`` on the search path by default."""
+
+    name: str = "alembic_version"
+    schema: str | None = None
+
+    @classmethod
+    def parse(cls, value: str) -> VersionTable:
+        schema, _, name = value.rpartition(".")
+        return cls(name=name, schema=schema or None)
+
+    def identifier(self) -> sql.Composable:
+        if self.schema:
+            return sql.Identifier(self.schema, self.name)
+        return sql.Identifier(self.name)
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+def read_heads(conn: psycopg.Connection, table: VersionTable) -> tuple[str, ...]:
+    """The revisions recorded in the version table; () when it doesn't exist yet (base)."""
+    regclass = conn.execute("SELECT to_regclass(%s)", [str(table)]).fetchone()
+    if regclass is None or regclass[0] is None:
+        return ()
+    rows = conn.execute(
+        sql.SQL("SELECT version_num FROM {} ORDER BY 1").format(table.identifier())
+    ).fetchall()
+    return tuple(row[0] for row in rows)
+
+
+def server_version(conn: psycopg.Connection) -> str:
+    return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+
+
+def same_heads(a: Sequence[str], b: Sequence[str]) -> bool:
+    return sorted(a) == sorted(b)

@@ -1,0 +1,409 @@
+"""One guarded run, start to finish: the state machine around the steps.
+
+connect → lock → plan → record the prior revision → steps (with hooks) →
+decide (continue / halt / rollback / restore) → read back where the database is
+→ finish. Every transition is an audit event; every failure ends with the
+database at a revision the runner has read back, and a next safe command.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import alembic
+import psycopg
+import sqlalchemy
+
+from runner import db, runlock
+from runner.audit import AuditLog
+from runner.decision import Action, Decision
+from runner.errors import ExitCode, RunnerError
+from runner.history import History
+from runner.project import AlembicProject, Downgrade, Revision
+from runner.retry import LockRetryPolicy
+from runner.session import Guards
+from runner.stepper import Batch, Direction, Failure, FailureKind, StepOutcome, Stepper
+from runner.target import DatabaseTarget
+
+
+class RunStatus(StrEnum):
+    DONE = "done"
+    NOTHING_TO_DO = "nothing_to_do"
+    HALTED = "halted"
+    ROLLED_BACK = "rolled_back"
+    RESTORE_REQUIRED = "restore_required"
+
+
+EXIT_FOR_STATUS = {
+    RunStatus.DONE: ExitCode.DONE,
+    RunStatus.NOTHING_TO_DO: ExitCode.DONE,
+    RunStatus.HALTED: ExitCode.HALTED,
+    RunStatus.ROLLED_BACK: ExitCode.ROLLED_BACK,
+    RunStatus.RESTORE_REQUIRED: ExitCode.RESTORE_REQUIRED,
+}
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def default_operator() -> str:
+    return os.environ.get("RUNNER_OPERATOR") or f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    guards: Guards = field(default_factory=Guards)
+    retry: LockRetryPolicy = field(default_factory=LockRetryPolicy)
+    version_table: db.VersionTable = field(default_factory=db.VersionTable)
+    operator: str = field(default_factory=default_operator)
+    command: str = "runner"  # how the operator invoked us, for next-step hints
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    status: RunStatus
+    prior_heads: tuple[str, ...]
+    final_heads: tuple[str, ...]
+    applied: tuple[StepOutcome, ...]
+    reverted: tuple[StepOutcome, ...]
+    message: str
+    next_step: str | None = None
+    failure: Failure | None = None
+    decision: Decision | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return EXIT_FOR_STATUS[self.status]
+
+
+@dataclass
+class RunView:
+    """What hooks may look at during a run (the runner's own connection included)."""
+
+    run_id: str
+    conn: psycopg.Connection
+    audit: AuditLog
+    prior_heads: tuple[str, ...]
+    plan: list[Revision]
+    batch: Batch | None = None
+
+
+class RunHooks:
+    """Default policy: the command-line guards, no extra checks, halt on any failure."""
+
+    def __init__(self, guards: Guards) -> None:
+        self.guards = guards
+
+    def guards_for(self, revision: Revision) -> Guards:
+        return self.guards
+
+    def before_run(self, run: RunView) -> None:
+        """Raise a RunnerError to refuse the run before anything changes."""
+
+    def before_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
+        return None
+
+    def after_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
+        return None
+
+    def after_run(self, run: RunView) -> Decision | None:
+        return None
+
+    def on_failure(self, failure: Failure, run: RunView) -> Decision:
+        return Decision(Action.HALT, failure.message)
+
+    def irreversible(self, revision: Revision) -> str | None:
+        """Why this revision can't be downgraded, or None."""
+        if revision.downgrade is Downgrade.EMPTY:
+            return "its downgrade() does nothing"
+        if revision.downgrade is Downgrade.MISSING:
+            return "it has no downgrade()"
+        return None
+
+
+class Executor:
+    def __init__(
+        self,
+        project: AlembicProject,
+        target: DatabaseTarget,
+        audit: AuditLog,
+        settings: RunSettings,
+        *,
+        hooks: RunHooks | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.project = project
+        self.target = target
+        self.audit = audit
+        self.settings = settings
+        self.hooks = hooks or RunHooks(settings.guards)
+        self.sleep = sleep
+
+    @property
+    def run_id(self) -> str:
+        return self.audit.run_id
+
+    # -- the run ------------------------------------------------------------------------------
+    def apply(self, to: str = "heads") -> RunResult:
+        self.audit.emit(
+            "run_started",
+            target=self.target.display,
+            to=to,
+            guards=self.settings.guards.describe(),
+            lock_retry=vars(self.settings.retry),
+            operator=self.settings.operator,
+            versions={"alembic": alembic.__version__, "sqlalchemy": sqlalchemy.__version__},
+        )
+        try:
+            conn = db.connect(self.target, application_name=f"migration-runner {self.run_id}")
+        except RunnerError as exc:
+            self.audit.emit("run_refused", reason=exc.message, exit_code=int(exc.exit_code))
+            raise
+        with closing(conn):
+            conn.execute("SET lock_timeout = '5s'")
+            conn.execute("SET statement_timeout = '30s'")
+            try:
+                identity = db.identity(conn)
+                runlock.acquire(conn, database_label=identity.describe())
+            except RunnerError as exc:
+                self.audit.emit("run_refused", reason=exc.message, exit_code=int(exc.exit_code))
+                raise
+            self.audit.emit(
+                "run_lock_acquired",
+                server=identity.as_fields(),
+                backend_pid=identity.backend_pid,
+                server_version=db.server_version(conn),
+            )
+            try:
+                return self._run_locked(conn, identity, to)
+            finally:
+                runlock.release(conn)
+
+    def _run_locked(self, conn: psycopg.Connection, identity: db.ServerIdentity, to: str) -> RunResult:
+        prior = db.read_heads(conn, self.settings.version_table)
+        try:
+            plan = self.project.pending(prior, to)
+            target_heads = self.project.resolve(to)
+        except RunnerError as exc:
+            self.audit.emit("run_refused", reason=exc.message, exit_code=int(exc.exit_code))
+            raise
+        view = RunView(self.run_id, conn, self.audit, prior, plan)
+        self.audit.emit(
+            "revision_recorded", prior_heads=list(prior), version_table=str(self.settings.version_table)
+        )
+        self.audit.emit("plan_made", to=list(target_heads), steps=[r.revision for r in plan])
+        if not plan:
+            return self._finish(
+                conn, None, view, RunStatus.NOTHING_TO_DO, prior, f"Already at {_fmt(prior)}."
+            )
+        try:
+            self.hooks.before_run(view)
+        except RunnerError as exc:
+            self.audit.emit("run_refused", reason=exc.message, exit_code=int(exc.exit_code))
+            raise
+        history = History(conn, self.run_id, self.settings.operator)
+        history.ensure_table()
+        history.start_run(target_heads, prior)
+        stepper = self._stepper(conn, identity, history, view)
+        batch = Batch(Direction.UPGRADE, list(plan), prior)
+        view.batch = batch
+        failure = stepper.run(batch)
+        decision = self._decide(failure, batch, view)
+        if decision.action is Action.CONTINUE:
+            done = RunStatus.DONE
+            message = f"Applied {len(batch.done)} step(s); the database is at {_fmt(batch.heads)}."
+            return self._finish(conn, history, view, done, batch.heads, message, batch=batch)
+        self.audit.emit("decision_made", **decision.as_fields())
+        if decision.action is Action.ROLLBACK:
+            return self._rollback(conn, history, stepper, view, batch, failure, decision)
+        status = RunStatus.RESTORE_REQUIRED if decision.action is Action.RESTORE else RunStatus.HALTED
+        return self._finish(
+            conn,
+            history,
+            view,
+            status,
+            batch.heads,
+            self._halt_message(batch, failure, decision),
+            batch=batch,
+            failure=failure,
+            decision=decision,
+        )
+
+    def _stepper(
+        self, conn: psycopg.Connection, identity: db.ServerIdentity, history: History, view: RunView
+    ) -> Stepper:
+        return Stepper(
+            self.project,
+            conn,
+            identity,
+            self.audit,
+            history,
+            guards_for=self.hooks.guards_for,
+            retry=self.settings.retry,
+            before_step=lambda revision, direction: self.hooks.before_step(revision, direction, view),
+            after_step=lambda revision, direction: self.hooks.after_step(revision, direction, view),
+            sleep=self.sleep,
+        )
+
+    def _decide(self, failure: Failure | None, batch: Batch, view: RunView) -> Decision:
+        if failure is not None:
+            if failure.kind in (FailureKind.REFUSED, FailureKind.INTERRUPTED, FailureKind.NO_PROGRESS):
+                return Decision(Action.HALT, failure.message)  # a guard said no: never act further
+            return self.hooks.on_failure(failure, view)
+        if batch.stop is not None:
+            return batch.stop
+        return self.hooks.after_run(view) or Decision(Action.CONTINUE, "")
+
+    # -- rollback -----------------------------------------------------------------------------
+    def _rollback(
+        self,
+        conn: psycopg.Connection,
+        history: History,
+        stepper: Stepper,
+        view: RunView,
+        up: Batch,
+        failure: Failure | None,
+        decision: Decision,
+    ) -> RunResult:
+        if decision.rollback_to:
+            path = self.project.downgrade_path(up.heads, decision.rollback_to)
+        else:
+            applied = {outcome.revision for outcome in up.done}
+            path = [r for r in reversed(view.plan) if r.revision in applied]
+        one_way = [(r, why) for r in path if (why := self.hooks.irreversible(r))]
+        if one_way:
+            revision, why = one_way[0]
+            message = (
+                f"{self._halt_message(up, failure, decision)} Rolling back would pass through {revision.revision} "
+                f"({revision.message}), which can't be undone: {why}. No downgrade was run: restore required."
+            )
+            self.audit.emit("rollback_refused", revision=revision.revision, reason=why)
+            return self._finish(
+                conn,
+                history,
+                view,
+                RunStatus.RESTORE_REQUIRED,
+                up.heads,
+                message,
+                batch=up,
+                failure=failure,
+                decision=decision,
+            )
+        self.audit.emit("rollback_started", revisions=[r.revision for r in path])
+        down = Batch(Direction.DOWNGRADE, list(path), up.heads)
+        down_failure = stepper.run(down)
+        if down_failure is not None:
+            message = (
+                f"{self._halt_message(up, failure, decision)} The rollback then failed at "
+                f"{down_failure.revision}: {down_failure.message}."
+            )
+            return self._finish(
+                conn,
+                history,
+                view,
+                RunStatus.HALTED,
+                down.heads,
+                message,
+                batch=up,
+                down=down,
+                failure=down_failure,
+                decision=decision,
+            )
+        message = f"{self._halt_message(up, failure, decision)} Rolled back to {_fmt(down.heads)}."
+        return self._finish(
+            conn,
+            history,
+            view,
+            RunStatus.ROLLED_BACK,
+            down.heads,
+            message,
+            batch=up,
+            down=down,
+            failure=failure,
+            decision=decision,
+        )
+
+    # -- the end of a run ---------------------------------------------------------------------
+    def _finish(
+        self,
+        conn: psycopg.Connection,
+        history: History | None,
+        view: RunView,
+        status: RunStatus,
+        expected: tuple[str, ...],
+        message: str,
+        *,
+        batch: Batch | None = None,
+        down: Batch | None = None,
+        failure: Failure | None = None,
+        decision: Decision | None = None,
+    ) -> RunResult:
+        actual = db.read_heads(conn, self.settings.version_table)
+        if not db.same_heads(actual, expected):
+            self.audit.emit("state_mismatch", expected=list(expected), found=list(actual))
+            message += f" The version table reads {_fmt(actual)}, not {_fmt(expected)}: check it before anything else."
+            status = RunStatus.HALTED if status is RunStatus.DONE else status
+        next_step = self._next_step(status, failure)
+        event = "run_finished" if status in (RunStatus.DONE, RunStatus.NOTHING_TO_DO) else "run_halted"
+        self.audit.emit(
+            event,
+            status=str(status),
+            final_heads=list(actual),
+            message=message,
+            next_step=next_step,
+            exit_code=int(EXIT_FOR_STATUS[status]),
+        )
+        if history is not None:
+            history.finish_run(str(status), message, self.audit.last_hash)
+        return RunResult(
+            run_id=self.run_id,
+            status=status,
+            prior_heads=view.prior_heads,
+            final_heads=tuple(actual),
+            applied=tuple(batch.done) if batch else (),
+            reverted=tuple(down.done) if down else (),
+            message=message,
+            next_step=next_step,
+            failure=failure,
+            decision=decision,
+        )
+
+    def _halt_message(self, batch: Batch, failure: Failure | None, decision: Decision) -> str:
+        if failure is not None:
+            attempts = f" after {failure.attempts} attempts" if failure.attempts > 1 else ""
+            what = f"Step {failure.revision} failed{attempts}: {failure.message}."
+        else:
+            what = f"Stopped: {decision.reason}."
+        return f"{what} The database is at {_fmt(batch.heads)}, the last completed step."
+
+    def _next_step(self, status: RunStatus, failure: Failure | None) -> str | None:
+        cmd = self.settings.command
+        if status in (RunStatus.DONE, RunStatus.NOTHING_TO_DO):
+            return None
+        if status is RunStatus.RESTORE_REQUIRED:
+            return "restore the database from the snapshot taken before this run; the audit log has its id."
+        if status is RunStatus.ROLLED_BACK:
+            return f"fix the cause, rehearse again, then {cmd}."
+        if failure is not None and failure.kind is FailureKind.LOCK_TIMEOUT:
+            return f"wait for (or end) the session holding the lock, then {cmd} to resume."
+        return f"fix the cause, then {cmd} to resume from the current revision."
+
+
+def _fmt(heads: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(heads) or "<base>"
+
+
+__all__ = ["Executor", "RunHooks", "RunResult", "RunSettings", "RunStatus", "RunView", "new_run_id"]
+_ = Any

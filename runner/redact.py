@@ -1,0 +1,75 @@
+"""Keep secrets out of everything the runner prints, logs or reports.
+
+Two layers: exact values the runner knows are secret (the password in the
+database URL, ``PGPASSWORD``, AWS keys from the environment), and patterns that
+look like credentials wherever they come from (URLs with a password,
+``password=...`` pairs, ``PASSWORD '...'`` in SQL).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+
+_URL_CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*):(?P<secret>[^@\s/]*)@")
+_KEY_VALUE = re.compile(
+    r"(?i)(?P<head>\b(?:password|passwd|pwd|secret|token|aws_secret_access_key|aws_session_token"
+    r"|secretaccesskey|sessiontoken|x-amz-security-token)[\"']?\s*[=:]\s*)"
+    r"(?P<secret>'[^']*'|\"[^\"]*\"|[^\s&;,'\"}]+)"
+)
+_SQL_PASSWORD = re.compile(r"(?i)(?P<head>\bPASSWORD\s+)(?P<secret>'(?:[^']|'')*')")
+_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+
+_ENV_SECRETS = ("PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
+
+
+class Redactor:
+    """Masks known secret values and credential-shaped text in strings and structures."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        """Remember a value that must never be written anywhere."""
+        if secret:
+            self._secrets.add(secret)
+
+    def text(self, value: str) -> str:
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            value = value.replace(secret, MASK)
+        value = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}:{MASK}@", value)
+        value = _KEY_VALUE.sub(lambda m: f"{m['head']}{MASK}", value)
+        value = _SQL_PASSWORD.sub(lambda m: f"{m['head']}'{MASK}'", value)
+        return _AWS_KEY_ID.sub(MASK, value)
+
+    def value(self, obj: Any) -> Any:
+        """Redact strings anywhere inside dicts, lists and tuples."""
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, dict):
+            return {key: self.value(item) for key, item in obj.items()}
+        if isinstance(obj, list | tuple):
+            return type(obj)(self.value(item) for item in obj)
+        return obj
+
+
+_process_redactor = Redactor(os.environ.get(name) for name in _ENV_SECRETS)
+
+
+def redactor() -> Redactor:
+    """The process-wide redactor: every sink (console, audit log, report) uses it."""
+    return _process_redactor
+
+
+def remember_secret(secret: str | None) -> None:
+    _process_redactor.add(secret)
+
+
+def redact(obj: Any) -> Any:
+    return _process_redactor.value(obj)

@@ -1,0 +1,157 @@
+"""Guarding the connection the application's env.py hands to Alembic.
+
+Before Alembic sees the connection, the runner sets its timeouts on it, reads
+them back from the server, and checks that the connection reaches the very
+database the runner locked (same cluster, same database, and the runner's own
+lock-holding session visible from it). Nothing in a migration has run yet, so a
+wrong database is refused before any DDL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+from runner.db import ServerIdentity
+from runner.durations import format_ms, parse_ms
+from runner.errors import ConfigError, Refused
+
+
+@dataclass(frozen=True)
+class Guards:
+    """Server-side limits for one step; 0 would mean 'wait forever' and is refused."""
+
+    lock_timeout_ms: int = 2_000
+    statement_timeout_ms: int = 60_000
+    idle_in_transaction_timeout_ms: int = 60_000
+
+    def __post_init__(self) -> None:
+        for name, value in self.settings_ms().items():
+            if value <= 0:
+                raise ConfigError(
+                    f"{name} must be more than 0 (0 means no timeout at all, which the runner never uses)."
+                )
+
+    def settings_ms(self) -> dict[str, int]:
+        return {
+            "lock_timeout": self.lock_timeout_ms,
+            "statement_timeout": self.statement_timeout_ms,
+            "idle_in_transaction_session_timeout": self.idle_in_transaction_timeout_ms,
+        }
+
+    def pgoptions(self) -> str:
+        """The same limits for PGOPTIONS: a second layer for connections env.py opens."""
+        return " ".join(f"-c {name}={ms}ms" for name, ms in self.settings_ms().items())
+
+    def describe(self) -> str:
+        return ", ".join(f"{name} {format_ms(ms)}" for name, ms in self.settings_ms().items())
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """What the runner read back from env.py's connection before the first step."""
+
+    backend_pid: int
+    settings_ms: dict[str, int]
+    identity: ServerIdentity
+    sees_runner_session: bool
+    outer_transaction: bool
+    driver: str
+
+    def as_fields(self) -> dict[str, Any]:
+        return {
+            "backend_pid": self.backend_pid,
+            "timeouts": {name: format_ms(ms) for name, ms in self.settings_ms.items()},
+            "server": self.identity.as_fields(),
+            "sees_runner_session": self.sees_runner_session,
+            "outer_transaction": self.outer_transaction,
+            "driver": self.driver,
+        }
+
+
+_READ_BACK = text(
+    """
+SELECT pg_backend_pid() AS pid,
+       current_setting('lock_timeout') AS lock_timeout,
+       current_setting('statement_timeout') AS statement_timeout,
+       current_setting('idle_in_transaction_session_timeout') AS idle_in_transaction_session_timeout,
+       current_database() AS database,
+       host(inet_server_addr()) AS address,
+       inet_server_port() AS port,
+       CASE WHEN has_function_privilege('pg_control_system()', 'EXECUTE')
+            THEN (SELECT system_identifier::text FROM pg_control_system()) END AS system_identifier,
+       EXISTS (SELECT 1 FROM pg_stat_activity
+                WHERE pid = :runner_pid AND datname = current_database()
+                  AND (extract(epoch FROM backend_start) * 1000000)::bigint = :runner_start_us)
+         AS sees_runner_session
+"""
+)
+
+
+def prepare(connection: Any, guards: Guards, runner: ServerIdentity) -> SessionCheck:
+    """Set the guards on ``connection`` and read back what the server now says.
+
+    If the connection is outside a transaction the settings are committed in one
+    of their own, so Alembic still finds the connection as env.py left it. Inside
+    env.py's own transaction they simply take effect there.
+    """
+    outer = bool(connection.in_transaction())
+    if outer:
+        row = _set_and_read(connection, guards, runner)
+    else:
+        with connection.begin():
+            row = _set_and_read(connection, guards, runner)
+    settings = {name: parse_ms(row[name]) for name in guards.settings_ms()}
+    identity = ServerIdentity(
+        system_identifier=row["system_identifier"],
+        database=row["database"],
+        address=row["address"],
+        port=row["port"],
+        backend_pid=row["pid"],
+        backend_start_us=0,
+    )
+    return SessionCheck(
+        backend_pid=row["pid"],
+        settings_ms=settings,
+        identity=identity,
+        sees_runner_session=bool(row["sees_runner_session"]),
+        outer_transaction=outer,
+        driver=str(connection.dialect.driver),
+    )
+
+
+def _set_and_read(connection: Any, guards: Guards, runner: ServerIdentity) -> dict[str, Any]:
+    for name, ms in guards.settings_ms().items():
+        connection.exec_driver_sql(f"SET {name} = '{int(ms)}ms'")
+    result = connection.execute(
+        _READ_BACK, {"runner_pid": runner.backend_pid, "runner_start_us": runner.backend_start_us}
+    )
+    return dict(result.mappings().one())
+
+
+def verify(check: SessionCheck, guards: Guards, runner: ServerIdentity) -> None:
+    """Refuse unless env.py's connection is on the runner's database with the guards in force."""
+    found = check.identity
+    same_system = (
+        runner.system_identifier is None
+        or found.system_identifier is None
+        or runner.system_identifier == found.system_identifier
+    )
+    if not (check.sees_runner_session and same_system and found.database == runner.database):
+        raise Refused(
+            f"env.py connected to {found.describe()}, but the target is {runner.describe()}. "
+            "No migration was run. env.py probably builds its engine from its own setting or environment "
+            "variable instead of sqlalchemy.url.",
+            next_step="point that setting at the target database (or pass the matching --database-url) "
+            "and run the same command again.",
+        )
+    for name, wanted in guards.settings_ms().items():
+        if check.settings_ms[name] != wanted:
+            raise Refused(
+                f"env.py's connection reports {name} = {format_ms(check.settings_ms[name])} after the runner "
+                f"set {format_ms(wanted)} (a connection pooler in transaction mode, or env.py resetting it). "
+                "No migration was run.",
+                next_step="connect directly to PostgreSQL rather than through a transaction pooler.",
+            )

@@ -1,0 +1,64 @@
+"""Where a database stands against the code: current revision(s), heads, pending chain."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import dataclass
+from typing import Any
+
+from runner import db
+from runner.project import AlembicProject, Revision
+from runner.target import DatabaseTarget
+
+
+@dataclass(frozen=True)
+class Status:
+    target: str
+    current: tuple[str, ...]
+    heads: tuple[str, ...]
+    to: tuple[str, ...]
+    pending: tuple[Revision, ...]
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.pending
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "current": list(self.current),
+            "heads": list(self.heads),
+            "to": list(self.to),
+            "up_to_date": self.up_to_date,
+            "pending": [
+                {
+                    "revision": r.revision,
+                    "down_revision": r.down_revision,
+                    "message": r.message,
+                    "downgrade": str(r.downgrade),
+                    "reversible": r.reversible,
+                }
+                for r in self.pending
+            ],
+        }
+
+
+def read_status(
+    project: AlembicProject,
+    target: DatabaseTarget | None,
+    *,
+    to: str = "heads",
+    version_table: db.VersionTable | None = None,
+    from_revision: str | None = None,
+) -> Status:
+    """Read the current revision from the database, or take ``from_revision`` (offline plan)."""
+    if from_revision is not None:
+        current = () if from_revision == "base" else project.resolve(from_revision)
+        where = f"(offline, from {from_revision})"
+    else:
+        assert target is not None
+        with closing(db.connect(target)) as conn:
+            current = db.read_heads(conn, version_table or db.VersionTable())
+        where = target.display
+    pending = project.pending(current, to)
+    return Status(where, tuple(current), project.heads, project.resolve(to), tuple(pending))

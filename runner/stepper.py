@@ -1,0 +1,455 @@
+"""Applying revisions one transaction at a time through the application's env.py.
+
+One env.py run applies as many steps as it can: the runner's own migration
+function hands Alembic one revision at a time and, between two steps (the
+previous one committed), runs the after-step hook before handing over the next.
+When env.py wraps everything in its own transaction, the runner can't commit
+between steps, so each env.py run then applies exactly one step.
+
+Only lock timeouts (55P03) are retried: the failed step's transaction rolled
+back, so the next attempt starts clean, and every attempt runs under the same
+lock_timeout. Anything else stops the batch with the database at the last
+committed step.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import psycopg
+from alembic.runtime.migration import MigrationStep
+from sqlalchemy import event
+from tenacity import Retrying, retry_if_result
+
+from runner import blockers, history
+from runner.audit import AuditLog
+from runner.db import ServerIdentity, same_heads
+from runner.decision import Decision
+from runner.durations import format_ms
+from runner.errors import EnvPyError, Refused, RunnerError
+from runner.guarded_env import GuardedEnvironment
+from runner.project import AlembicProject, Revision
+from runner.redact import redact
+from runner.retry import QUERY_CANCELED, LockRetryPolicy, is_lock_timeout, sqlstate
+from runner.session import Guards, SessionCheck, prepare, verify
+
+STATEMENT_TEXT_LIMIT = 4000
+
+
+class Direction(StrEnum):
+    UPGRADE = "upgrade"
+    DOWNGRADE = "downgrade"
+
+
+class FailureKind(StrEnum):
+    LOCK_TIMEOUT = "lock_timeout"
+    STATEMENT_TIMEOUT = "statement_timeout"
+    ERROR = "error"  # the migration or env.py raised
+    REFUSED = "refused"  # a guard refused before the step ran
+    INTERRUPTED = "interrupted"
+    NO_PROGRESS = "no_progress"  # env.py returned without running the step
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    revision: str | None
+    message: str
+    sqlstate: str | None = None
+    statement: str | None = None
+    attempts: int = 1
+    error: RunnerError | None = None
+
+    def as_fields(self) -> dict[str, Any]:
+        return redact(
+            {
+                "kind": str(self.kind),
+                "revision": self.revision,
+                "message": self.message,
+                "sqlstate": self.sqlstate,
+                "statement": self.statement,
+                "attempts": self.attempts,
+            }
+        )
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    revision: str
+    direction: Direction
+    duration_ms: int
+    attempts: int
+
+
+# Hooks the run supplies: guards for a step, and a decision before / after it.
+GuardsFor = Callable[[Revision], Guards]
+StepHook = Callable[[Revision, Direction], Decision | None]
+
+
+@dataclass
+class Batch:
+    """Revisions to apply in one direction, and where the run has got to."""
+
+    direction: Direction
+    todo: list[Revision]
+    heads: tuple[str, ...]
+    done: list[StepOutcome] = field(default_factory=list)
+    stop: Decision | None = None
+    # the step in flight
+    current: Revision | None = None
+    current_row: int | None = None
+    current_started: float = 0.0
+    heads_after: tuple[str, ...] | None = None
+    attempts: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    session: SessionCheck | None = None
+    session_guards: Guards | None = None
+
+
+class Stepper:
+    """Runs batches of steps for one run: env.py runs, guards, retries, audit."""
+
+    def __init__(
+        self,
+        project: AlembicProject,
+        conn: psycopg.Connection,
+        runner_identity: ServerIdentity,
+        audit: AuditLog,
+        history_log: history.History,
+        *,
+        guards_for: GuardsFor,
+        retry: LockRetryPolicy,
+        before_step: StepHook,
+        after_step: StepHook,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.project = project
+        self.conn = conn
+        self.runner_identity = runner_identity
+        self.audit = audit
+        self.history = history_log
+        self.guards_for = guards_for
+        self.retry = retry
+        self.before_step = before_step
+        self.after_step = after_step
+        self.sleep = sleep
+
+    # -- the batch loop with lock retries ---------------------------------------------------
+    def run(self, batch: Batch) -> Failure | None:
+        """Apply the batch; None when every step is done or a hook stopped it."""
+        failure: Failure | None = None
+        while batch.todo and batch.stop is None:
+            failure = failure or self._attempt(batch)
+            if failure is None:
+                continue
+            if failure.kind is not FailureKind.LOCK_TIMEOUT:
+                return failure
+            step = failure.revision
+            failure = self._retry_lock(batch, failure)
+            if failure is not None and failure.kind is FailureKind.LOCK_TIMEOUT and failure.revision == step:
+                return failure
+        return failure
+
+    def _retry_lock(self, batch: Batch, first: Failure) -> Failure | None:
+        seen = [first]  # the failure already met counts as attempt 1
+
+        def attempt() -> Failure | None:
+            return seen.pop() if seen else self._attempt(batch)
+
+        def same_step_locked(result: Failure | None) -> bool:
+            return (
+                result is not None
+                and result.kind is FailureKind.LOCK_TIMEOUT
+                and result.revision == first.revision
+            )
+
+        def before_sleep(state: Any) -> None:
+            wait = state.next_action.sleep if state.next_action else 0.0
+            self.audit.emit(
+                "retry_scheduled",
+                revision=first.revision,
+                attempt=state.attempt_number + 1,
+                max_attempts=self.retry.attempts,
+                wait_s=round(wait, 3),
+            )
+
+        retrying = Retrying(
+            stop=self.retry.stop(),
+            wait=self.retry.wait(),
+            retry=retry_if_result(same_step_locked),
+            before_sleep=before_sleep,
+            sleep=self.sleep,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        return retrying(attempt)
+
+    # -- one env.py run ---------------------------------------------------------------------
+    def _attempt(self, batch: Batch) -> Failure | None:
+        done_before = len(batch.done)
+        try:
+            self._run_env(batch)
+        except KeyboardInterrupt:
+            return self._failed(batch, FailureKind.INTERRUPTED, "interrupted by the operator (Ctrl-C)", None)
+        except RunnerError as exc:
+            return self._failed(batch, FailureKind.REFUSED, exc.message, None, error=exc)
+        except Exception as exc:
+            return self._failed(batch, _kind_of(exc), _message_of(exc), exc)
+        if batch.current is not None:  # env.py held one outer transaction: committed only now
+            self._committed(batch)
+        if len(batch.done) == done_before and batch.todo and batch.stop is None:
+            return self._failed(
+                batch,
+                FailureKind.NO_PROGRESS,
+                "env.py returned without running the step (does it call context.run_migrations() online?)",
+                None,
+            )
+        return None
+
+    def _run_env(self, batch: Batch) -> None:
+        guards = self.guards_for(batch.todo[0])
+        environment = GuardedEnvironment(
+            self.project.config,
+            self.project.script,
+            fn=self._feeder(batch),
+            on_connection=lambda connection: self._guard_connection(batch, connection, guards),
+            on_version_apply=lambda **kw: self._on_version_apply(batch, **kw),
+        )
+        with _pgoptions(guards), environment:
+            self.project.run_env()
+
+    def _guard_connection(self, batch: Batch, connection: Any, guards: Guards) -> None:
+        check = prepare(connection, guards, self.runner_identity)
+        self.audit.emit("session_checked", **check.as_fields())
+        verify(check, guards, self.runner_identity)
+        batch.session, batch.session_guards = check, guards
+        _capture_statements(connection, batch, self.audit)
+
+    def _feeder(self, batch: Batch) -> Callable[[Any, Any], Iterator[Any]]:
+        def steps(heads: Any, context: Any) -> Iterator[Any]:
+            heads = tuple(heads)
+            if not same_heads(heads, batch.heads):
+                raise Refused(
+                    f"The database is at {_fmt(heads)}, but this run expected {_fmt(batch.heads)}: something "
+                    "else changed it since the plan was made. Nothing more was run.",
+                    next_step="runner status, then plan again.",
+                )
+            while batch.todo and batch.stop is None:
+                revision = batch.todo[0]
+                decision = self.before_step(revision, batch.direction)
+                if decision is not None and decision.stops:
+                    batch.stop = decision
+                    return
+                step = self._migration_step(revision, batch.direction, heads)
+                self._set_step_guards(batch, revision, context)
+                self._begin(batch, revision, heads)
+                yield step
+                # Alembic asks for the next step only after this one's transaction ended.
+                if batch.session is not None and batch.session.outer_transaction:
+                    return
+                heads = self._committed(batch)
+
+        return steps
+
+    def _migration_step(self, revision: Revision, direction: Direction, heads: tuple[str, ...]) -> Any:
+        script = self.project.script
+        found = script.get_revision(revision.revision)
+        if direction is Direction.UPGRADE:
+            would_apply = [s.revision.revision for s in script._upgrade_revs(revision.revision, heads)]
+            if would_apply != [revision.revision]:
+                raise Refused(
+                    f"Upgrading {_fmt(heads)} to {revision.revision} would apply {', '.join(would_apply)}, "
+                    "not exactly that one revision. Nothing more was run."
+                )
+            return MigrationStep.upgrade_from_script(script.revision_map, found)
+        if revision.revision not in heads:
+            raise Refused(f"Can't downgrade {revision.revision}: the database is at {_fmt(heads)}.")
+        return MigrationStep.downgrade_from_script(script.revision_map, found)
+
+    def _set_step_guards(self, batch: Batch, revision: Revision, context: Any) -> None:
+        """A step whose guards differ from the session's gets its own, read back, in its transaction."""
+        guards = self.guards_for(revision)
+        if guards == batch.session_guards or batch.session is None:
+            return
+        connection = context.connection
+        for name, ms in guards.settings_ms().items():
+            connection.exec_driver_sql(f"SET {name} = '{int(ms)}ms'")
+        check = prepare(connection, guards, self.runner_identity)
+        verify(check, guards, self.runner_identity)
+        batch.session_guards = guards
+        self.audit.emit("guards_changed", revision=revision.revision, timeouts=check.as_fields()["timeouts"])
+
+    # -- bookkeeping around each step -------------------------------------------------------
+    def _begin(self, batch: Batch, revision: Revision, heads: tuple[str, ...]) -> None:
+        attempt = batch.attempts.get(revision.revision, 0) + 1
+        batch.attempts[revision.revision] = attempt
+        if revision.revision in batch.rows:
+            self.history.retry_step(batch.rows[revision.revision])
+        else:
+            batch.rows[revision.revision] = self.history.start_step(revision.revision, batch.direction, heads)
+        batch.current, batch.current_row, batch.heads_after = revision, batch.rows[revision.revision], None
+        batch.current_started = time.monotonic()
+        self.audit.emit(
+            "step_started",
+            revision=revision.revision,
+            direction=str(batch.direction),
+            message=revision.message,
+            attempt=attempt,
+            heads=list(heads),
+            timeouts={
+                k: format_ms(v)
+                for k, v in (batch.session_guards or self.guards_for(revision)).settings_ms().items()
+            },
+        )
+
+    def _on_version_apply(self, batch: Batch, *, ctx: Any, step: Any, heads: Any, run_args: Any) -> None:
+        current = batch.current
+        applied = step.up_revision_id  # the revision this step applied or reverted
+        if current is None or applied != current.revision:
+            raise Refused(
+                f"Alembic applied {applied}, but the runner handed it {current and current.revision}."
+            )
+        history.mark_applied_in_step(ctx.connection, batch.current_row, batch.attempts[current.revision])
+        batch.heads_after = tuple(sorted(heads))
+
+    def _committed(self, batch: Batch) -> tuple[str, ...]:
+        revision = batch.current
+        assert revision is not None and batch.heads_after is not None
+        outcome = StepOutcome(
+            revision.revision,
+            batch.direction,
+            int((time.monotonic() - batch.current_started) * 1000),
+            batch.attempts[revision.revision],
+        )
+        batch.heads = batch.heads_after
+        batch.todo.pop(0)
+        batch.done.append(outcome)
+        batch.current = None
+        self.audit.emit(
+            "step_applied" if batch.direction is Direction.UPGRADE else "step_reverted",
+            revision=revision.revision,
+            direction=str(batch.direction),
+            duration_ms=outcome.duration_ms,
+            attempts=outcome.attempts,
+            heads=list(batch.heads),
+        )
+        decision = self.after_step(revision, batch.direction)
+        if decision is not None and decision.stops:
+            batch.stop = decision
+        return batch.heads
+
+    def _failed(
+        self,
+        batch: Batch,
+        kind: FailureKind,
+        message: str,
+        exc: BaseException | None,
+        error: RunnerError | None = None,
+    ) -> Failure:
+        revision = batch.current
+        statement = _statement_of(exc)
+        failure = Failure(
+            kind=kind,
+            revision=revision.revision if revision else (batch.todo[0].revision if batch.todo else None),
+            message=message,
+            sqlstate=sqlstate(exc) if exc else None,
+            statement=statement,
+            attempts=batch.attempts.get(revision.revision, 1) if revision else 1,
+            error=error,
+        )
+        if revision is not None:
+            if kind is FailureKind.LOCK_TIMEOUT:
+                found = blockers.find_blockers(
+                    self.conn,
+                    blockers.relations_in(statement),
+                    [batch.session.backend_pid] if batch.session else [],
+                )
+                self.audit.emit(
+                    "lock_timeout_hit",
+                    revision=revision.revision,
+                    attempt=failure.attempts,
+                    statement=statement,
+                    lock_timeout=format_ms(
+                        (batch.session_guards or self.guards_for(revision)).lock_timeout_ms
+                    ),
+                    blockers=[b.as_fields() for b in found],
+                )
+            self.history.finish_step(batch.current_row, str(kind), message)  # type: ignore[arg-type]
+            batch.current = None
+        self.audit.emit("step_failed", **failure.as_fields())
+        return failure
+
+
+def _kind_of(exc: BaseException) -> FailureKind:
+    if is_lock_timeout(exc):
+        return FailureKind.LOCK_TIMEOUT
+    if sqlstate(exc) == QUERY_CANCELED:
+        return FailureKind.STATEMENT_TIMEOUT
+    return FailureKind.ERROR
+
+
+def _message_of(exc: BaseException) -> str:
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    if isinstance(exc, AssertionError) and not str(exc):
+        text = (
+            "AssertionError inside Alembic: env.py probably handed Alembic a connection already inside a "
+            "transaction, which autocommit_block() can't use"
+        )
+    return redact(f"{type(original).__name__}: {text}")
+
+
+def _statement_of(exc: BaseException | None) -> str | None:
+    statement = getattr(exc, "statement", None)
+    return redact(str(statement))[:STATEMENT_TEXT_LIMIT] if statement else None
+
+
+def _capture_statements(connection: Any, batch: Batch, audit: AuditLog) -> None:
+    """Every statement env.py's connection runs during a step goes into the audit log."""
+
+    def before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
+        conn.info["runner_statement_started"] = time.monotonic()
+
+    def after(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
+        if batch.current is None:
+            return
+        started = conn.info.pop("runner_statement_started", time.monotonic())
+        audit.emit(
+            "statement_executed",
+            revision=batch.current.revision,
+            sql=statement.strip()[:STATEMENT_TEXT_LIMIT],
+            duration_ms=round((time.monotonic() - started) * 1000, 2),
+        )
+
+    event.listen(connection, "before_cursor_execute", before)
+    event.listen(connection, "after_cursor_execute", after)
+
+
+@contextmanager
+def _pgoptions(guards: Guards) -> Iterator[None]:
+    """Connections env.py opens get the guards from libpq too (a second layer)."""
+    previous = os.environ.get("PGOPTIONS")
+    os.environ["PGOPTIONS"] = f"{previous} {guards.pgoptions()}".strip() if previous else guards.pgoptions()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PGOPTIONS", None)
+        else:
+            os.environ["PGOPTIONS"] = previous
+
+
+def _fmt(heads: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(heads) or "<base>"
+
+
+__all__ = ["Batch", "Direction", "EnvPyError", "Failure", "FailureKind", "StepOutcome", "Stepper"]

@@ -1,0 +1,61 @@
+"""Shared fixtures: real PostgreSQL, one database per test, example project templates."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import pg
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_INI = ROOT / "examples" / "credentialmate" / "alembic.ini"
+PRODUCTION_REVISION = "20260115_0200"
+EXAMPLE_HEAD = "20260131_0000"
+EXAMPLE_PENDING = ["20260115_0300", "20260127_0100", "7702d353e5b8", "20260131_0000"]
+
+
+@pytest.fixture(scope="session")
+def example_ini() -> Path:
+    return EXAMPLE_INI
+
+
+@pytest.fixture(scope="session")
+def template_at(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """Template databases of the example project migrated (by plain Alembic) to a revision."""
+    made: dict[str, str] = {}
+
+    def template(revision: str) -> str:
+        if revision not in made:
+            name = pg.create_database(name=f"{pg.PREFIX}tmpl_{secrets.token_hex(4)}")
+            if revision != "base":
+                pg.alembic_upgrade(str(EXAMPLE_INI), name, revision)
+            made[revision] = name
+        return made[revision]
+
+    yield template
+    for name in made.values():
+        pg.drop_database(name)
+
+
+@pytest.fixture
+def new_db() -> Iterator[Callable[..., str]]:
+    """Create databases for this test (empty, or cloned from a template); dropped afterwards."""
+    made: list[str] = []
+
+    def create(template: str | None = None) -> str:
+        name = pg.create_database(template)
+        made.append(name)
+        return name
+
+    yield create
+    for name in made:
+        pg.drop_database(name)
+
+
+@pytest.fixture
+def production_db(new_db: Callable[..., str], template_at: Callable[[str], str]) -> str:
+    """A database in production's state from the seed incident: at 20260115_0200."""
+    return new_db(template_at(PRODUCTION_REVISION))
