@@ -103,11 +103,15 @@ class RunView:
 class RunHooks:
     """Default policy: the command-line guards, no extra checks, halt on any failure."""
 
-    def __init__(self, guards: Guards) -> None:
+    def __init__(self, guards: Guards, retry: LockRetryPolicy) -> None:
         self.guards = guards
+        self.retry = retry
 
     def guards_for(self, revision: Revision) -> Guards:
         return self.guards
+
+    def retry_for(self, revision: Revision) -> LockRetryPolicy:
+        return self.retry
 
     def before_run(self, run: RunView) -> None:
         """Raise a RunnerError to refuse the run before anything changes."""
@@ -148,7 +152,7 @@ class Executor:
         self.target = target
         self.audit = audit
         self.settings = settings
-        self.hooks = hooks or RunHooks(settings.guards)
+        self.hooks = hooks or RunHooks(settings.guards, settings.retry)
         self.sleep = sleep
 
     @property
@@ -251,7 +255,7 @@ class Executor:
             self.audit,
             history,
             guards_for=self.hooks.guards_for,
-            retry=self.settings.retry,
+            retry_for=self.hooks.retry_for,
             before_step=lambda revision, direction: self.hooks.before_step(revision, direction, view),
             after_step=lambda revision, direction: self.hooks.after_step(revision, direction, view),
             sleep=self.sleep,

@@ -89,6 +89,7 @@ class StepOutcome:
 
 # Hooks the run supplies: guards for a step, and a decision before / after it.
 GuardsFor = Callable[[Revision], Guards]
+RetryFor = Callable[[Revision], LockRetryPolicy]
 StepHook = Callable[[Revision, Direction], Decision | None]
 
 
@@ -124,7 +125,7 @@ class Stepper:
         history_log: history.History,
         *,
         guards_for: GuardsFor,
-        retry: LockRetryPolicy,
+        retry_for: RetryFor,
         before_step: StepHook,
         after_step: StepHook,
         sleep: Callable[[float], None] = time.sleep,
@@ -135,7 +136,7 @@ class Stepper:
         self.audit = audit
         self.history = history_log
         self.guards_for = guards_for
-        self.retry = retry
+        self.retry_for = retry_for
         self.before_step = before_step
         self.after_step = after_step
         self.sleep = sleep
@@ -157,6 +158,7 @@ class Stepper:
         return failure
 
     def _retry_lock(self, batch: Batch, first: Failure) -> Failure | None:
+        policy = self.retry_for(batch.todo[0])
         seen = [first]  # the failure already met counts as attempt 1
 
         def attempt() -> Failure | None:
@@ -175,13 +177,13 @@ class Stepper:
                 "retry_scheduled",
                 revision=first.revision,
                 attempt=state.attempt_number + 1,
-                max_attempts=self.retry.attempts,
+                max_attempts=policy.attempts,
                 wait_s=round(wait, 3),
             )
 
         retrying = Retrying(
-            stop=self.retry.stop(),
-            wait=self.retry.wait(),
+            stop=policy.stop(),
+            wait=policy.wait(),
             retry=retry_if_result(same_step_locked),
             before_sleep=before_sleep,
             sleep=self.sleep,
