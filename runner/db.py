@@ -28,7 +28,7 @@ def connect(target: DatabaseTarget, application_name: str = "migration-runner") 
     try:
         return psycopg.connect(autocommit=True, **kwargs)
     except psycopg.OperationalError as exc:
-        reason = " ".join(redact(str(exc)).split())
+        reason = " ".join(redact(str(exc)).split()).rstrip(". ")
         raise Unreachable(
             f"Can't connect to {target.display}: {reason}. Nothing was changed.",
             next_step="check the host, port, database name and credentials, then run runner status.",

@@ -36,6 +36,7 @@ class RunnerError(Exception):
         super().__init__(message)
         self.message = message
         self.next_step = next_step
+        self.audited = False  # set once an audit log has recorded this error
 
     def __str__(self) -> str:
         if self.next_step:

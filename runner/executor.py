@@ -40,6 +40,7 @@ class RunStatus(StrEnum):
     DONE = "done"
     NOTHING_TO_DO = "nothing_to_do"
     HALTED = "halted"
+    REFUSED = "refused"  # a guard refused before this run changed anything
     ROLLED_BACK = "rolled_back"
     RESTORE_REQUIRED = "restore_required"
 
@@ -48,6 +49,7 @@ EXIT_FOR_STATUS = {
     RunStatus.DONE: ExitCode.DONE,
     RunStatus.NOTHING_TO_DO: ExitCode.DONE,
     RunStatus.HALTED: ExitCode.HALTED,
+    RunStatus.REFUSED: ExitCode.REFUSED,
     RunStatus.ROLLED_BACK: ExitCode.ROLLED_BACK,
     RunStatus.RESTORE_REQUIRED: ExitCode.RESTORE_REQUIRED,
 }
@@ -159,6 +161,12 @@ class Executor:
     def run_id(self) -> str:
         return self.audit.run_id
 
+    def _refused(self, exc: RunnerError) -> None:
+        self.audit.emit(
+            "run_refused", reason=exc.message, next_step=exc.next_step, exit_code=int(exc.exit_code)
+        )
+        exc.audited = True
+
     # -- the run ------------------------------------------------------------------------------
     def apply(self, to: str = "heads") -> RunResult:
         self.audit.emit(
@@ -173,7 +181,7 @@ class Executor:
         try:
             conn = db.connect(self.target, application_name=f"migration-runner {self.run_id}")
         except RunnerError as exc:
-            self.audit.emit("run_refused", reason=exc.message, exit_code=int(exc.exit_code))
+            self._refused(exc)
             raise
         with closing(conn):
             conn.execute("SET lock_timeout = '5s'")
@@ -182,7 +190,7 @@ class Executor:
                 identity = db.identity(conn)
                 runlock.acquire(conn, database_label=identity.describe())
             except RunnerError as exc:
-                self.audit.emit("run_refused", reason=exc.message, exit_code=int(exc.exit_code))
+                self._refused(exc)
                 raise
             self.audit.emit(
                 "run_lock_acquired",
@@ -201,7 +209,7 @@ class Executor:
             plan = self.project.pending(prior, to)
             target_heads = self.project.resolve(to)
         except RunnerError as exc:
-            self.audit.emit("run_refused", reason=exc.message, exit_code=int(exc.exit_code))
+            self._refused(exc)
             raise
         view = RunView(self.run_id, conn, self.audit, prior, plan)
         self.audit.emit(
@@ -215,7 +223,7 @@ class Executor:
         try:
             self.hooks.before_run(view)
         except RunnerError as exc:
-            self.audit.emit("run_refused", reason=exc.message, exit_code=int(exc.exit_code))
+            self._refused(exc)
             raise
         history = History(conn, self.run_id, self.settings.operator)
         history.ensure_table()
@@ -233,6 +241,8 @@ class Executor:
         if decision.action is Action.ROLLBACK:
             return self._rollback(conn, history, stepper, view, batch, failure, decision)
         status = RunStatus.RESTORE_REQUIRED if decision.action is Action.RESTORE else RunStatus.HALTED
+        if failure is not None and failure.kind is FailureKind.REFUSED and not batch.done:
+            status = RunStatus.REFUSED
         return self._finish(
             conn,
             history,
@@ -385,7 +395,9 @@ class Executor:
         )
 
     def _halt_message(self, batch: Batch, failure: Failure | None, decision: Decision) -> str:
-        if failure is not None:
+        if failure is not None and failure.kind is FailureKind.REFUSED:
+            what = f"Refused before step {failure.revision}: {failure.message}"
+        elif failure is not None:
             attempts = f" after {failure.attempts} attempts" if failure.attempts > 1 else ""
             what = f"Step {failure.revision} failed{attempts}: {failure.message}."
         else:
@@ -400,6 +412,8 @@ class Executor:
             return "restore the database from the snapshot taken before this run; the audit log has its id."
         if status is RunStatus.ROLLED_BACK:
             return f"fix the cause, rehearse again, then {cmd}."
+        if failure is not None and failure.error is not None and failure.error.next_step:
+            return failure.error.next_step
         if failure is not None and failure.kind is FailureKind.LOCK_TIMEOUT:
             return f"wait for (or end) the session holding the lock, then {cmd} to resume."
         return f"fix the cause, then {cmd} to resume from the current revision."

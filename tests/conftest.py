@@ -59,3 +59,52 @@ def new_db() -> Iterator[Callable[..., str]]:
 def production_db(new_db: Callable[..., str], template_at: Callable[[str], str]) -> str:
     """A database in production's state from the seed incident: at 20260115_0200."""
     return new_db(template_at(PRODUCTION_REVISION))
+
+
+PROJECTS = ROOT / "tests" / "projects"
+
+
+@pytest.fixture
+def run_apply():
+    """Run the executor in-process against a test database; returns (result, audit events)."""
+    from runner.audit import AuditLog
+    from runner.executor import Executor, RunSettings, new_run_id
+    from runner.project import AlembicProject
+    from runner.retry import LockRetryPolicy
+    from runner.session import Guards
+    from runner.target import DatabaseTarget
+
+    def run(
+        ini,
+        database,
+        to="heads",
+        *,
+        guards=None,
+        retry=None,
+        hooks=None,
+        sleep=None,
+        wrapper=None,
+        audit_path=None,
+    ):
+        target = DatabaseTarget.parse(pg.url_for(database))
+        project = AlembicProject.load(ini, database_url=target.for_alembic(), env_py_wrapper=wrapper)
+        settings = RunSettings(
+            guards=guards or Guards(),
+            retry=retry or LockRetryPolicy(attempts=1),
+            operator="test-operator",
+        )
+        audit = AuditLog(audit_path, new_run_id())
+        try:
+            executor = Executor(
+                project, target, audit, settings, hooks=hooks, sleep=sleep or (lambda s: None)
+            )
+            result = executor.apply(to)
+        finally:
+            audit.close()
+        return result, [e.fields for e in audit.events]
+
+    return run
+
+
+def events_named(events, name):
+    return [e for e in events if e["event"] == name]

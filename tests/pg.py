@@ -18,7 +18,7 @@ PREFIX = "rt_"
 
 
 def admin() -> psycopg.Connection:
-    return psycopg.connect(DatabaseTarget.parse(ADMIN_URL).connect_kwargs() | {"autocommit": True})
+    return psycopg.connect(**DatabaseTarget.parse(ADMIN_URL).connect_kwargs(), autocommit=True)
 
 
 def url_for(database: str) -> str:
@@ -60,7 +60,7 @@ def alembic_upgrade(ini: str, database: str, revision: str) -> None:
 
 
 def connect(database: str) -> psycopg.Connection:
-    return psycopg.connect(DatabaseTarget.parse(url_for(database)).connect_kwargs() | {"autocommit": True})
+    return psycopg.connect(**DatabaseTarget.parse(url_for(database)).connect_kwargs(), autocommit=True)
 
 
 def heads(database: str) -> list[str]:

@@ -1,0 +1,22 @@
+"""An env.py that tells Alembic where the revisions are only at run time."""
+
+from pathlib import Path
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+context.script.version_locations = [str(Path(__file__).resolve().parent.parent / "shared_versions")]
+
+if context.is_offline_mode():
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=None)
+        with context.begin_transaction():
+            context.run_migrations()

@@ -1,0 +1,133 @@
+"""The audit log: append-only JSON lines, hash-chained, 0600, redacted, and checkable."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import stat
+from datetime import UTC, datetime
+
+import pytest
+
+from runner.audit import AuditLog, verify_file
+from runner.errors import Refused
+from runner.redact import remember_secret
+from tests.cli import run_cli
+
+
+def fixed_clock() -> datetime:
+    return datetime(2026, 2, 10, 7, 0, 0, tzinfo=UTC)
+
+
+def write_log(path, run_id="run-1", events=5):
+    with AuditLog(path, run_id, clock=fixed_clock) as log:
+        for n in range(events):
+            log.emit("step_applied", revision=f"r{n}", duration_ms=n)
+    return path.read_text().splitlines()
+
+
+def test_each_line_is_a_chained_json_event_with_the_required_fields(tmp_path):
+    lines = write_log(tmp_path / "audit.jsonl")
+    records = [json.loads(line) for line in lines]
+    assert [r["seq"] for r in records] == [1, 2, 3, 4, 5]
+    assert all({"ts", "run_id", "seq", "event", "prev", "hash"} <= set(r) for r in records)
+    assert records[0]["prev"] == "0" * 64
+    assert all(b["prev"] == a["hash"] for a, b in itertools.pairwise(records))
+    assert records[0]["ts"] == "2026-02-10T07:00:00.000Z"
+    assert verify_file(tmp_path / "audit.jsonl").ok
+
+
+def test_the_log_is_created_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    write_log(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_an_existing_log_open_to_others_is_tightened(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    path.write_text("")
+    os.chmod(path, 0o644)
+    write_log(path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_second_run_continues_the_same_chain(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    first = write_log(path, "run-1", 2)
+    write_log(path, "run-2", 2)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert records[2]["prev"] == json.loads(first[-1])["hash"]
+    assert [r["seq"] for r in records] == [1, 2, 1, 2]
+    assert verify_file(path).ok
+
+
+@pytest.mark.parametrize(
+    ("tamper", "line", "problem"),
+    [
+        (
+            lambda ls: [*ls[:2], ls[2].replace('"r2"', '"r9"'), *ls[3:]],
+            3,
+            "edited: its content does not match its hash.",
+        ),
+        (lambda ls: ls[:2] + ls[3:], 3, "does not follow line 2"),
+        (lambda ls: [*ls[:1], ls[2], ls[1], *ls[3:]], 2, "does not follow line 1"),
+        (lambda ls: ls[1:], 1, "does not start a chain: lines were removed from the start of the log."),
+        (lambda ls: [*ls[:3], '{"event": "step_applied"', *ls[4:]], 4, "not a complete audit record"),
+    ],
+    ids=["edited", "removed", "reordered", "head-removed", "truncated"],
+)
+def test_verify_names_the_first_line_that_was_tampered_with(tmp_path, tamper, line, problem):
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path)
+    path.write_text("\n".join(tamper(lines)) + "\n")
+    result = verify_file(path)
+    assert not result.ok
+    assert result.bad_line == line
+    assert problem in result.problem
+
+
+def test_audit_verify_command_exit_codes(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    lines = write_log(path)
+    ok = run_cli("audit", "verify", str(path))
+    assert ok.returncode == 0 and "5 lines, chain intact" in ok.stdout
+    path.write_text("\n".join(lines[:2] + lines[3:]) + "\n")
+    broken = run_cli("audit", "verify", str(path))
+    assert broken.returncode == 4
+    assert f"error: {path} line 3: does not follow line 2" in broken.stderr
+    missing = run_cli("audit", "verify", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 3
+
+
+def test_secrets_never_reach_the_file(tmp_path):
+    remember_secret("hunter2-known-secret")
+    path = tmp_path / "audit.jsonl"
+    with AuditLog(path, "run-1") as log:
+        log.emit(
+            "step_failed",
+            message="could not connect with hunter2-known-secret",
+            url="postgresql://app:inline-secret@db.internal/app",
+            statement="ALTER ROLE app PASSWORD 'rotated-secret'",
+            nested={"dsn": "host=db password=dsn-secret dbname=app"},
+        )
+    text = path.read_text()
+    for secret in ("hunter2-known-secret", "inline-secret", "rotated-secret", "dsn-secret"):
+        assert secret not in text
+    assert "postgresql://app:***@db.internal/app" in text
+    assert verify_file(path).ok
+
+
+def test_a_log_being_written_by_another_run_is_refused(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    with AuditLog(path, "run-1"), pytest.raises(Refused, match="is being written by another run"):
+        AuditLog(path, "run-2")
+
+
+def test_a_log_ending_in_a_damaged_line_is_not_extended(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    write_log(path)
+    with path.open("a") as f:
+        f.write('{"half a line\n')
+    with pytest.raises(Refused, match="ends with a damaged line"):
+        AuditLog(path, "run-2")

@@ -1,0 +1,106 @@
+"""Small pure pieces: durations, redaction, SQLSTATE lookup, downgrade detection, URLs."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.blockers import relations_in
+from runner.durations import format_ms, parse_ms
+from runner.errors import ConfigError
+from runner.project import Downgrade, downgrade_kind
+from runner.redact import Redactor
+from runner.retry import LockRetryPolicy, sqlstate
+from runner.session import Guards
+from runner.target import DatabaseTarget
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [("2s", 2000), ("500ms", 500), ("5min", 300_000), ("1.5s", 1500), ("250", 250), ("1h", 3_600_000)],
+)
+def test_durations_parse_with_units(text, ms):
+    assert parse_ms(text) == ms
+
+
+def test_durations_reject_nonsense():
+    with pytest.raises(ValueError, match="'soon' is not a duration"):
+        parse_ms("soon")
+
+
+@pytest.mark.parametrize(
+    ("ms", "text"), [(2000, "2s"), (1500, "1500ms"), (60_000, "1min"), (7_200_000, "2h")]
+)
+def test_durations_format_exactly(ms, text):
+    assert format_ms(ms) == text
+
+
+def test_zero_guards_are_refused():
+    with pytest.raises(ConfigError, match="lock_timeout must be more than 0"):
+        Guards(lock_timeout_ms=0)
+
+
+def test_redactor_masks_known_values_and_credential_shapes():
+    r = Redactor(["topsecret"])
+    assert r.text("pw topsecret here") == "pw *** here"
+    assert r.text("postgresql://u:p%40ss@h/db") == "postgresql://u:***@h/db"
+    assert r.text("host=h password=abc dbname=d") == "host=h password=*** dbname=d"
+    assert r.text("CREATE ROLE x PASSWORD 'it''s'") == "CREATE ROLE x PASSWORD '***'"
+    assert r.text("key AKIAABCDEFGHIJKLMNOP used") == "key *** used"
+    assert r.value({"a": ["postgresql://u:x@h/d"]}) == {"a": ["postgresql://u:***@h/d"]}
+
+
+class FakeDriverError(Exception):
+    def __init__(self, code):
+        super().__init__("boom")
+        self.pgcode = code
+
+
+class FakeSAError(Exception):
+    def __init__(self, orig):
+        super().__init__("wrapped")
+        self.orig = orig
+
+
+def test_sqlstate_is_found_through_wrappers():
+    assert sqlstate(FakeSAError(FakeDriverError("55P03"))) == "55P03"
+    assert sqlstate(ValueError("x")) is None
+
+
+def test_lock_retry_policy_waits_stay_within_bounds():
+    policy = LockRetryPolicy(attempts=3, first_wait_s=0.5, max_wait_s=2)
+    assert policy.stop() is not None and policy.wait() is not None
+
+
+def test_downgrade_kinds_are_read_from_source(tmp_path):
+    full = tmp_path / "full.py"
+    full.write_text("def upgrade():\n    pass\n\ndef downgrade():\n    op.drop_table('t')\n")
+    empty = tmp_path / "empty.py"
+    empty.write_text('def downgrade():\n    """one way"""\n    # nothing\n    pass\n')
+    missing = tmp_path / "missing.py"
+    missing.write_text("def upgrade():\n    pass\n")
+    assert downgrade_kind(str(full)) is Downgrade.FULL
+    assert downgrade_kind(str(empty)) is Downgrade.EMPTY
+    assert downgrade_kind(str(missing)) is Downgrade.MISSING
+
+
+def test_relations_are_read_with_the_postgres_parser():
+    assert relations_in("ALTER TABLE providers ADD COLUMN x int") == ['"providers"']
+    assert relations_in('LOCK TABLE app."Weird" IN ACCESS EXCLUSIVE MODE') == ['"app"."Weird"']
+    assert relations_in("not sql at all (") == []
+
+
+def test_target_urls_hide_passwords_and_refuse_other_backends():
+    target = DatabaseTarget.parse("postgresql://u:pw@h:5433/db?sslmode=require")
+    assert target.display == "postgresql://u:***@h:5433/db?sslmode=require"
+    assert target.connect_kwargs() == {
+        "dbname": "db",
+        "host": "h",
+        "port": 5433,
+        "user": "u",
+        "password": "pw",
+        "sslmode": "require",
+    }
+    with pytest.raises(ConfigError, match="only drives PostgreSQL"):
+        DatabaseTarget.parse("mysql://u@h/db")
+    with pytest.raises(ConfigError, match="names no database"):
+        DatabaseTarget.parse("postgresql://u@h")
