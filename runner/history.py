@@ -1,14 +1,16 @@
 """A history table in the target database: one row per run and per step.
 
-Rows are started from the runner's own connection, and a step's row is marked
-``applied`` from inside that step's own transaction, so the table can never say
-a step was applied when its transaction rolled back. A row left ``running``
-means the runner died during that step; the version table says where it stopped.
+A step's ``applied`` row is inserted from inside that step's own transaction,
+so the table can never say a step was applied when its transaction rolled back;
+a step that failed gets its row from the runner's own connection. The run's row
+is written from the runner's connection before the first step, so a run that
+died leaves a row marked ``running`` (the audit log says which step was in flight).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -35,9 +37,11 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 )
 """
 
-MARK_APPLIED = text(
-    f"UPDATE {TABLE} SET outcome = 'applied', finished_at = clock_timestamp(), attempts = :attempts "
-    "WHERE id = :id"
+INSERT_APPLIED = text(
+    f"INSERT INTO {TABLE} (run_id, kind, revision, direction, prior_revision, started_at, finished_at,"
+    " outcome, attempts, operator)"
+    " VALUES (:run_id, 'step', :revision, :direction, :prior, now(), clock_timestamp(), 'applied', :attempts,"
+    " :operator)"
 )
 
 
@@ -79,28 +83,51 @@ class History:
                 [outcome, detail, audit_hash, self._run_row],
             )
 
-    def start_step(self, revision: str, direction: str, prior: Sequence[str]) -> int:
-        return self._insert(
-            kind="step",
-            revision=revision,
-            direction=direction,
-            prior_revision=_joined(prior),
-            outcome="running",
-        )
-
-    def retry_step(self, row: int) -> None:
-        self.conn.execute(f"UPDATE {TABLE} SET attempts = attempts + 1 WHERE id = %s", [row])
-
-    def finish_step(self, row: int, outcome: str, detail: str | None = None) -> None:
+    def step_failed(
+        self,
+        revision: str,
+        direction: str,
+        prior: Sequence[str],
+        started_at: datetime,
+        outcome: str,
+        attempts: int,
+        detail: str,
+    ) -> None:
         self.conn.execute(
-            f"UPDATE {TABLE} SET outcome = %s, detail = %s, finished_at = clock_timestamp() WHERE id = %s",
-            [outcome, detail, row],
+            f"INSERT INTO {TABLE} (run_id, operator, kind, revision, direction, prior_revision, started_at,"
+            " finished_at, outcome, attempts, detail)"
+            " VALUES (%s, %s, 'step', %s, %s, %s, %s, clock_timestamp(), %s, %s, %s)",
+            [
+                self.run_id,
+                self.operator,
+                revision,
+                direction,
+                _joined(prior),
+                started_at,
+                outcome,
+                attempts,
+                detail,
+            ],
         )
 
+    def applied_in_step(
+        self, connection: Any, revision: str, direction: str, prior: Sequence[str], attempts: int
+    ) -> None:
+        """Run on env.py's connection inside the step's transaction: atomic with the version row.
 
-def mark_applied_in_step(connection: Any, row: int, attempts: int) -> None:
-    """Run on env.py's connection inside the step's transaction: atomic with the version row."""
-    connection.execute(MARK_APPLIED, {"id": row, "attempts": attempts})
+        ``now()`` is the start of that transaction, i.e. when the step began.
+        """
+        connection.execute(
+            INSERT_APPLIED,
+            {
+                "run_id": self.run_id,
+                "revision": revision,
+                "direction": direction,
+                "prior": _joined(prior),
+                "attempts": attempts,
+                "operator": self.operator,
+            },
+        )
 
 
 def rows_for_run(conn: psycopg.Connection, run_id: str) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -34,12 +35,14 @@ from runner.decision import Decision
 from runner.durations import format_ms
 from runner.errors import EnvPyError, Refused, RunnerError
 from runner.guarded_env import GuardedEnvironment
+from runner.interrupts import interruptible_waits
 from runner.project import AlembicProject, Revision
 from runner.redact import redact
 from runner.retry import QUERY_CANCELED, LockRetryPolicy, is_lock_timeout, sqlstate
 from runner.session import Guards, SessionCheck, prepare, verify
 
 STATEMENT_TEXT_LIMIT = 4000
+CANCELLED_MESSAGE = "interrupted: the statement was cancelled on request (Ctrl-C here, or pg_cancel_backend from another session)"
 
 
 class Direction(StrEnum):
@@ -104,13 +107,14 @@ class Batch:
     stop: Decision | None = None
     # the step in flight
     current: Revision | None = None
-    current_row: int | None = None
+    current_prior: tuple[str, ...] = ()
     current_started: float = 0.0
+    current_started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     heads_after: tuple[str, ...] | None = None
     attempts: dict[str, int] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
     session: SessionCheck | None = None
     session_guards: Guards | None = None
+    statements: list[dict[str, Any]] = field(default_factory=list)  # run by the step in flight
 
 
 class Stepper:
@@ -201,7 +205,9 @@ class Stepper:
         except RunnerError as exc:
             return self._failed(batch, FailureKind.REFUSED, exc.message, None, error=exc)
         except Exception as exc:
-            return self._failed(batch, _kind_of(exc), _message_of(exc), exc)
+            kind = _kind_of(exc)
+            message = CANCELLED_MESSAGE if kind is FailureKind.INTERRUPTED else _message_of(exc)
+            return self._failed(batch, kind, message, exc)
         if batch.current is not None:  # env.py held one outer transaction: committed only now
             self._committed(batch)
         if len(batch.done) == done_before and batch.todo and batch.stop is None:
@@ -222,7 +228,7 @@ class Stepper:
             on_connection=lambda connection: self._guard_connection(batch, connection, guards),
             on_version_apply=lambda **kw: self._on_version_apply(batch, **kw),
         )
-        with _pgoptions(guards), environment:
+        with _pgoptions(guards), interruptible_waits(), environment:
             self.project.run_env()
 
     def _guard_connection(self, batch: Batch, connection: Any, guards: Guards) -> None:
@@ -230,7 +236,7 @@ class Stepper:
         self.audit.emit("session_checked", **check.as_fields())
         verify(check, guards, self.runner_identity)
         batch.session, batch.session_guards = check, guards
-        _capture_statements(connection, batch, self.audit)
+        _capture_statements(connection, batch)
 
     def _feeder(self, batch: Batch) -> Callable[[Any, Any], Iterator[Any]]:
         def steps(heads: Any, context: Any) -> Iterator[Any]:
@@ -262,6 +268,10 @@ class Stepper:
         script = self.project.script
         found = script.get_revision(revision.revision)
         if direction is Direction.UPGRADE:
+            if revision.revision in heads:
+                raise Refused(f"{revision.revision} is already applied: the database is at {_fmt(heads)}.")
+            if set(revision.down_revisions) <= set(heads):  # the common case: its parents are the heads
+                return MigrationStep.upgrade_from_script(script.revision_map, found)
             would_apply = [s.revision.revision for s in script._upgrade_revs(revision.revision, heads)]
             if would_apply != [revision.revision]:
                 raise Refused(
@@ -290,12 +300,10 @@ class Stepper:
     def _begin(self, batch: Batch, revision: Revision, heads: tuple[str, ...]) -> None:
         attempt = batch.attempts.get(revision.revision, 0) + 1
         batch.attempts[revision.revision] = attempt
-        if revision.revision in batch.rows:
-            self.history.retry_step(batch.rows[revision.revision])
-        else:
-            batch.rows[revision.revision] = self.history.start_step(revision.revision, batch.direction, heads)
-        batch.current, batch.current_row, batch.heads_after = revision, batch.rows[revision.revision], None
+        batch.current, batch.current_prior, batch.heads_after = revision, heads, None
+        batch.statements = []
         batch.current_started = time.monotonic()
+        batch.current_started_at = datetime.now(UTC)
         self.audit.emit(
             "step_started",
             revision=revision.revision,
@@ -316,7 +324,13 @@ class Stepper:
             raise Refused(
                 f"Alembic applied {applied}, but the runner handed it {current and current.revision}."
             )
-        history.mark_applied_in_step(ctx.connection, batch.current_row, batch.attempts[current.revision])
+        self.history.applied_in_step(
+            ctx.connection,
+            current.revision,
+            batch.direction,
+            batch.current_prior,
+            batch.attempts[current.revision],
+        )
         batch.heads_after = tuple(sorted(heads))
 
     def _committed(self, batch: Batch) -> tuple[str, ...]:
@@ -339,6 +353,7 @@ class Stepper:
             duration_ms=outcome.duration_ms,
             attempts=outcome.attempts,
             heads=list(batch.heads),
+            statements=batch.statements,
         )
         decision = self.after_step(revision, batch.direction)
         if decision is not None and decision.stops:
@@ -381,9 +396,17 @@ class Stepper:
                     ),
                     blockers=[b.as_fields() for b in found],
                 )
-            self.history.finish_step(batch.current_row, str(kind), message)  # type: ignore[arg-type]
+            self.history.step_failed(
+                revision.revision,
+                batch.direction,
+                batch.current_prior,
+                batch.current_started_at,
+                str(kind),
+                failure.attempts,
+                message,
+            )
             batch.current = None
-        self.audit.emit("step_failed", **failure.as_fields())
+        self.audit.emit("step_failed", **failure.as_fields(), statements=batch.statements if revision else [])
         return failure
 
 
@@ -391,7 +414,8 @@ def _kind_of(exc: BaseException) -> FailureKind:
     if is_lock_timeout(exc):
         return FailureKind.LOCK_TIMEOUT
     if sqlstate(exc) == QUERY_CANCELED:
-        return FailureKind.STATEMENT_TIMEOUT
+        # the same SQLSTATE means a statement_timeout, or a cancel request (Ctrl-C, pg_cancel_backend)
+        return FailureKind.INTERRUPTED if "user request" in str(exc) else FailureKind.STATEMENT_TIMEOUT
     return FailureKind.ERROR
 
 
@@ -411,8 +435,13 @@ def _statement_of(exc: BaseException | None) -> str | None:
     return redact(str(statement))[:STATEMENT_TEXT_LIMIT] if statement else None
 
 
-def _capture_statements(connection: Any, batch: Batch, audit: AuditLog) -> None:
-    """Every statement env.py's connection runs during a step goes into the audit log."""
+def _capture_statements(connection: Any, batch: Batch) -> None:
+    """Every statement env.py's connection runs during a step, kept for that step's audit event.
+
+    They are written with the step's outcome (applied or failed), one fsync per
+    step rather than per statement; a step cut short by a crash rolled back, so
+    its statements changed nothing.
+    """
 
     def before(
         conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
@@ -425,11 +454,11 @@ def _capture_statements(connection: Any, batch: Batch, audit: AuditLog) -> None:
         if batch.current is None:
             return
         started = conn.info.pop("runner_statement_started", time.monotonic())
-        audit.emit(
-            "statement_executed",
-            revision=batch.current.revision,
-            sql=statement.strip()[:STATEMENT_TEXT_LIMIT],
-            duration_ms=round((time.monotonic() - started) * 1000, 2),
+        batch.statements.append(
+            {
+                "sql": statement.strip()[:STATEMENT_TEXT_LIMIT],
+                "ms": round((time.monotonic() - started) * 1000, 2),
+            }
         )
 
     event.listen(connection, "before_cursor_execute", before)

@@ -146,3 +146,68 @@ def test_a_statement_timeout_halts_without_any_retry(new_db, run_apply):
     assert result.failure.attempts == 1
     assert not events_named(events, "retry_scheduled")
     assert pg.heads(database) == ["s1"]
+
+
+def test_every_attempt_runs_under_the_lock_timeout(
+    example_ini, filled_production_db, reader_holding_providers, run_apply
+):
+    """There is never a last attempt that waits without a lock_timeout."""
+    _, events = run_apply(example_ini, filled_production_db, guards=FAST_LOCK, retry=fast_retries(4))
+
+    attempts = [e for e in events_named(events, "step_started") if e["revision"] == "20260131_0000"]
+    assert len(attempts) == 4
+    assert all(e["timeouts"]["lock_timeout"] == "50ms" for e in attempts)
+    assert all(h["lock_timeout"] == "50ms" for h in events_named(events, "lock_timeout_hit"))
+
+
+def test_ctrl_c_during_a_lock_wait_leaves_a_known_revision(
+    example_ini, filled_production_db, reader_holding_providers, tmp_path
+):
+    """SIGINT while the BlueShift step waits: its transaction rolls back, exit 1, the log says where it stopped."""
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    from tests.cli import ROOT
+
+    audit = tmp_path / "audit.jsonl"
+    env = {"DATABASE_URL": pg.url_for(filled_production_db), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "runner",
+            "apply",
+            "-c",
+            str(example_ini),
+            "--yes",
+            "--lock-timeout",
+            "30s",
+            "--audit-log",
+            str(audit),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with closing(pg.connect(filled_production_db)) as watcher:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if watcher.execute(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'providers'::regclass AND NOT granted"
+            ).fetchone()[0]:
+                break
+            time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+
+    assert proc.returncode == 1, out + err
+    assert "Traceback" not in out + err
+    assert "interrupted" in err
+    assert pg.heads(filled_production_db) == ["7702d353e5b8"]
+    events = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert events[-1]["event"] == "run_halted"
+    assert events[-1]["final_heads"] == ["7702d353e5b8"]

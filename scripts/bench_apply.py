@@ -1,0 +1,196 @@
+"""Benchmark: what the runner's guards cost against plain ``alembic upgrade head``.
+
+Generates an Alembic project with a chain of small revisions, then, on one
+throwaway PostgreSQL (or --database-url's server), applies it to fresh
+databases with plain Alembic and with ``runner apply``, alternating, and
+prints the median times and the ratio runner/alembic. Both are timed as the
+command lines an operator runs (process start included) and in-process (the
+guards alone).
+
+    .venv/bin/python scripts/bench_apply.py [--revisions 100] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import closing, nullcontext
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from runner.audit import AuditLog  # noqa: E402
+from runner.executor import Executor, RunSettings, new_run_id  # noqa: E402
+from runner.project import AlembicProject  # noqa: E402
+from runner.target import DatabaseTarget  # noqa: E402
+from runner.throwaway import throwaway_postgres  # noqa: E402
+
+REVISION = '''"""Bench step {n}
+
+Revision ID: {rev}
+Revises: {down_doc}
+Create Date: 2026-01-01 00:00:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = "{rev}"
+down_revision = {down}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table("t{n}", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))
+    op.create_index("ix_t{n}_name", "t{n}", ["name"])
+
+
+def downgrade() -> None:
+    op.drop_table("t{n}")
+'''
+
+
+def make_project(root: Path, revisions: int) -> Path:
+    (root / "versions").mkdir(parents=True)
+    shutil.copy(ROOT / "examples" / "credentialmate" / "migrations" / "env.py", root / "env.py")
+    ini = root / "alembic.ini"
+    ini.write_text(
+        "[alembic]\nscript_location = %(here)s\npath_separator = os\nsqlalchemy.url = postgresql://x@localhost/x\n"
+        "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
+        "[logger_root]\nlevel = WARNING\nhandlers = console\n"
+        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nformatter = generic\n"
+        "[formatter_generic]\nformat = %%(levelname)s %%(message)s\n"
+    )
+    down = None
+    for n in range(1, revisions + 1):
+        rev = f"r{n:04d}"
+        (root / "versions" / f"{rev}.py").write_text(
+            REVISION.format(n=n, rev=rev, down=repr(down), down_doc=down or "")
+        )
+        down = rev
+    return ini
+
+
+class Server:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.admin = DatabaseTarget.parse(url).connect_kwargs()
+        self.count = 0
+
+    def fresh(self) -> str:
+        self.count += 1
+        name = f"bench_apply_{self.count}"
+        with closing(psycopg.connect(**self.admin, autocommit=True)) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        return make_url(self.url).set(database=name).render_as_string(hide_password=False)
+
+
+def timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def cli_alembic(ini: Path, url: str) -> None:
+    """``alembic upgrade head`` with the URL written into a copy of the ini, as an operator would."""
+    copy = ini.with_name(f"alembic-{make_url(url).database}.ini")
+    copy.write_text(
+        ini.read_text().replace(
+            "postgresql://x@localhost/x", DatabaseTarget.parse(url).for_alembic().replace("%", "%%")
+        )
+    )
+    _check(
+        "alembic upgrade head", [sys.executable, "-m", "alembic", "-c", str(copy), "upgrade", "head"], _env()
+    )
+
+
+def cli_runner(ini: Path, url: str, audit: Path) -> None:
+    command_line = [
+        sys.executable,
+        "-m",
+        "runner",
+        "apply",
+        "-c",
+        str(ini),
+        "--yes",
+        "--audit-log",
+        str(audit),
+    ]
+    _check("runner apply", command_line, {**_env(), "DATABASE_URL": url})
+
+
+def _check(what: str, command_line: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(command_line, capture_output=True, text=True, env=env)
+    if done.returncode:
+        raise SystemExit(f"{what} failed: {done.stderr[-2000:]}")
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+
+
+def inproc_alembic(ini: Path, url: str) -> None:
+    config = Config(str(ini))
+    config.set_main_option("sqlalchemy.url", DatabaseTarget.parse(url).for_alembic().replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def inproc_runner(ini: Path, url: str, audit: Path) -> None:
+    target = DatabaseTarget.parse(url)
+    project = AlembicProject.load(ini, database_url=target.for_alembic())
+    with AuditLog(audit, new_run_id()) as log:
+        result = Executor(project, target, log, RunSettings()).apply("heads")
+    assert int(result.exit_code) == 0, result.message
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="runner apply vs alembic upgrade head")
+    parser.add_argument("--revisions", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--database-url", help="a server to use instead of a throwaway cluster (admin URL)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ini = make_project(Path(tmp) / "project", args.revisions)
+        provider = nullcontext(args.database_url) if args.database_url else throwaway_postgres("local")
+        with provider as url:
+            server = Server(url)
+            times: dict[str, list[float]] = {
+                k: [] for k in ("cli_alembic", "cli_runner", "lib_alembic", "lib_runner")
+            }
+            runs = {
+                "cli_alembic": lambda url, log: cli_alembic(ini, url),
+                "cli_runner": lambda url, log: cli_runner(ini, url, log),
+                "lib_alembic": lambda url, log: inproc_alembic(ini, url),
+                "lib_runner": lambda url, log: inproc_runner(ini, url, log),
+            }
+            for n in range(args.rounds):
+                order = list(runs) if n % 2 == 0 else list(reversed(runs))
+                for name in order:
+                    url, log = server.fresh(), Path(tmp) / f"{name}-{n}.jsonl"
+                    times[name].append(timed(lambda run=runs[name], url=url, log=log: run(url, log)))
+    med = {name: statistics.median(values) for name, values in times.items()}
+    print(f"{args.revisions} revisions, {args.rounds} rounds, median seconds:")
+    for name, value in med.items():
+        print(f"  {name:12s} {value:7.3f}s  ({value / args.revisions * 1000:.1f} ms/revision)")
+    print(f"ratio runner/alembic, command line: {med['cli_runner'] / med['cli_alembic']:.2f}")
+    print(f"ratio runner/alembic, in-process:   {med['lib_runner'] / med['lib_alembic']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
