@@ -131,3 +131,30 @@ def test_a_log_ending_in_a_damaged_line_is_not_extended(tmp_path):
         f.write('{"half a line\n')
     with pytest.raises(Refused, match="ends with a damaged line"):
         AuditLog(path, "run-2")
+
+
+def test_a_log_rewritten_after_the_run_no_longer_matches_the_database(example_ini, production_db, tmp_path):
+    """Re-chaining a doctored log fools the chain check, not the hash the target recorded."""
+    from runner.audit.chain import GENESIS, chain_hash
+    from tests import pg
+
+    path = tmp_path / "audit.jsonl"
+    env = {"DATABASE_URL": pg.url_for(production_db)}
+    applied = run_cli("apply", "-c", str(example_ini), "--yes", "--audit-log", str(path), env=env)
+    assert applied.returncode == 0, applied.stderr
+    intact = run_cli("audit", "verify", str(path), env=env)
+    assert intact.returncode == 0
+    assert "1 run(s) match the hashes recorded in the database." in intact.stdout
+
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    records = records[:-1]  # drop the final event
+    prev = GENESIS
+    for record in records:  # a careful forger recomputes the whole chain
+        record["prev"] = prev
+        record["hash"] = prev = chain_hash(prev, record)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+    assert run_cli("audit", "verify", str(path)).returncode == 0  # the chain alone looks fine
+    forged = run_cli("audit", "verify", str(path), env=env)
+    assert forged.returncode == 4
+    assert "the log was rewritten or cut short after that run" in forged.stderr
