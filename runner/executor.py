@@ -29,6 +29,7 @@ from runner.audit import AuditLog
 from runner.decision import Action, Decision
 from runner.errors import ExitCode, RunnerError
 from runner.history import History
+from runner.lockwatch import LockWatcher
 from runner.project import AlembicProject, Downgrade, Revision
 from runner.retry import LockRetryPolicy
 from runner.session import Guards
@@ -228,8 +229,20 @@ class Executor:
         history = History(conn, self.run_id, self.settings.operator)
         history.ensure_table()
         history.start_run(target_heads, prior)
-        stepper = self._stepper(conn, identity, history, view)
-        batch = Batch(Direction.UPGRADE, list(plan), prior)
+        watcher = LockWatcher(
+            db.connect(self.target, application_name=f"migration-runner {self.run_id} watcher")
+        )
+        try:
+            stepper = self._stepper(conn, identity, history, view, watcher.start())
+            return self._upgrade(conn, history, stepper, view)
+        finally:
+            watcher.close()
+
+    def _upgrade(
+        self, conn: psycopg.Connection, history: History, stepper: Stepper, view: RunView
+    ) -> RunResult:
+        prior = view.prior_heads
+        batch = Batch(Direction.UPGRADE, list(view.plan), prior)
         view.batch = batch
         failure = stepper.run(batch)
         decision = self._decide(failure, batch, view)
@@ -256,7 +269,12 @@ class Executor:
         )
 
     def _stepper(
-        self, conn: psycopg.Connection, identity: db.ServerIdentity, history: History, view: RunView
+        self,
+        conn: psycopg.Connection,
+        identity: db.ServerIdentity,
+        history: History,
+        view: RunView,
+        watcher: LockWatcher,
     ) -> Stepper:
         return Stepper(
             self.project,
@@ -269,6 +287,7 @@ class Executor:
             before_step=lambda revision, direction: self.hooks.before_step(revision, direction, view),
             after_step=lambda revision, direction: self.hooks.after_step(revision, direction, view),
             sleep=self.sleep,
+            watcher=watcher,
         )
 
     def _decide(self, failure: Failure | None, batch: Batch, view: RunView) -> Decision:

@@ -36,6 +36,7 @@ from runner.durations import format_ms
 from runner.errors import EnvPyError, Refused, RunnerError
 from runner.guarded_env import GuardedEnvironment
 from runner.interrupts import interruptible_waits
+from runner.lockwatch import LockWatcher
 from runner.project import AlembicProject, Revision
 from runner.redact import redact
 from runner.retry import QUERY_CANCELED, LockRetryPolicy, is_lock_timeout, sqlstate
@@ -133,6 +134,7 @@ class Stepper:
         before_step: StepHook,
         after_step: StepHook,
         sleep: Callable[[float], None] = time.sleep,
+        watcher: LockWatcher | None = None,
     ) -> None:
         self.project = project
         self.conn = conn
@@ -144,6 +146,7 @@ class Stepper:
         self.before_step = before_step
         self.after_step = after_step
         self.sleep = sleep
+        self.watcher = watcher
 
     # -- the batch loop with lock retries ---------------------------------------------------
     def run(self, batch: Batch) -> Failure | None:
@@ -304,6 +307,8 @@ class Stepper:
         batch.statements = []
         batch.current_started = time.monotonic()
         batch.current_started_at = datetime.now(UTC)
+        if self.watcher is not None and batch.session is not None:
+            self.watcher.watch(batch.session.backend_pid)
         self.audit.emit(
             "step_started",
             revision=revision.revision,
@@ -354,6 +359,7 @@ class Stepper:
             attempts=outcome.attempts,
             heads=list(batch.heads),
             statements=batch.statements,
+            **self._lock_wait(),
         )
         decision = self.after_step(revision, batch.direction)
         if decision is not None and decision.stops:
@@ -370,6 +376,7 @@ class Stepper:
     ) -> Failure:
         revision = batch.current
         statement = _statement_of(exc)
+        lock_wait = self._lock_wait()
         failure = Failure(
             kind=kind,
             revision=revision.revision if revision else (batch.todo[0].revision if batch.todo else None),
@@ -395,6 +402,7 @@ class Stepper:
                         (batch.session_guards or self.guards_for(revision)).lock_timeout_ms
                     ),
                     blockers=[b.as_fields() for b in found],
+                    **lock_wait,
                 )
             self.history.step_failed(
                 revision.revision,
@@ -408,6 +416,13 @@ class Stepper:
             batch.current = None
         self.audit.emit("step_failed", **failure.as_fields(), statements=batch.statements if revision else [])
         return failure
+
+    def _lock_wait(self) -> dict[str, Any]:
+        """What the watcher saw of the step that just ended; nothing if it never waited on a lock."""
+        if self.watcher is None:
+            return {}
+        wait = self.watcher.done()
+        return wait.as_fields() if wait.seen else {}
 
 
 def _kind_of(exc: BaseException) -> FailureKind:

@@ -108,7 +108,11 @@ def test_queries_queued_behind_a_waiting_alter_go_through_within_the_lock_timeou
     guards = Guards(lock_timeout_ms=lock_timeout_ms, statement_timeout_ms=30_000)
     outcome: dict[str, object] = {}
     runner_thread = threading.Thread(
-        target=lambda: outcome.update(result=run_apply(example_ini, filled_production_db, guards=guards)[0])
+        target=lambda: outcome.update(
+            zip(
+                ("result", "events"), run_apply(example_ini, filled_production_db, guards=guards), strict=True
+            )
+        )
     )
     runner_thread.start()
     with closing(pg.connect(filled_production_db)) as watcher:
@@ -129,6 +133,10 @@ def test_queries_queued_behind_a_waiting_alter_go_through_within_the_lock_timeou
 
     assert waited_ms < lock_timeout_ms + 500
     assert outcome["result"].status is RunStatus.HALTED
+    hit = events_named(outcome["events"], "lock_timeout_hit")[0]
+    assert hit["blocked_by"] == [reader_holding_providers.info.backend_pid]
+    assert hit["queued_behind_max"] == 1  # the third session's SELECT, stuck behind the ALTER
+    assert 0 < hit["lock_waited_ms"] <= lock_timeout_ms
 
 
 def test_a_statement_timeout_halts_without_any_retry(new_db, run_apply):

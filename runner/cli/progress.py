@@ -32,7 +32,8 @@ def describe(event: Event) -> str | None:
         return f"  {verb} {event['revision']}{attempt}: {event['message']}"
     if name in ("step_applied", "step_reverted"):
         verb = "applied" if name == "step_applied" else "reverted"
-        return f"  {verb} {event['revision']} in {event['duration_ms']} ms"
+        waited = f" (waited {event['lock_waited_ms']} ms for locks)" if event.get("lock_waited_ms") else ""
+        return f"  {verb} {event['revision']} in {event['duration_ms']} ms{waited}"
     if name == "lock_timeout_hit":
         blockers = event.get("blockers") or []
         who = (
@@ -41,7 +42,9 @@ def describe(event: Event) -> str | None:
             )
             or "the blocking session had already gone"
         )
-        return f"  lock_timeout ({event['lock_timeout']}) hit on {event['revision']}; blocked by {who}"
+        queued = event.get("queued_behind_max")
+        behind = f"; {queued} session(s) were queued behind it" if queued else ""
+        return f"  lock_timeout ({event['lock_timeout']}) hit on {event['revision']}; blocked by {who}{behind}"
     if name == "retry_scheduled":
         return f"  retrying {event['revision']} in {event['wait_s']}s (attempt {event['attempt']} of {event['max_attempts']})"
     if name == "step_failed":
