@@ -6,8 +6,11 @@ import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from examples.credentialmate.fill import fill
+from runner.target import DatabaseTarget
 from tests import pg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,3 +111,21 @@ def run_apply():
 
 def events_named(events, name):
     return [e for e in events if e["event"] == name]
+
+
+@pytest.fixture
+def filled_production_db(production_db: str) -> str:
+    fill(DatabaseTarget.parse(pg.url_for(production_db)).connect_kwargs(), 500)
+    return production_db
+
+
+@pytest.fixture
+def reader_holding_providers(filled_production_db: str):
+    """A second session inside a transaction that has read providers: it holds ACCESS SHARE."""
+    conn = psycopg.connect(
+        **DatabaseTarget.parse(pg.url_for(filled_production_db)).connect_kwargs(),
+        application_name="report-job",
+    )
+    conn.execute("SELECT count(*) FROM providers").fetchone()
+    yield conn
+    conn.close()

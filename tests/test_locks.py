@@ -6,14 +6,9 @@ import threading
 import time
 from contextlib import closing
 
-import psycopg
-import pytest
-
-from examples.credentialmate.fill import fill
 from runner.executor import RunStatus
 from runner.retry import LockRetryPolicy
 from runner.session import Guards
-from runner.target import DatabaseTarget
 from tests import pg
 from tests.conftest import PROJECTS, events_named
 
@@ -22,24 +17,6 @@ FAST_LOCK = Guards(lock_timeout_ms=50, statement_timeout_ms=10_000, idle_in_tran
 
 def fast_retries(attempts: int) -> LockRetryPolicy:
     return LockRetryPolicy(attempts=attempts, first_wait_s=0.001, max_wait_s=0.002, total_s=60)
-
-
-@pytest.fixture
-def filled_production_db(production_db: str) -> str:
-    fill(DatabaseTarget.parse(pg.url_for(production_db)).connect_kwargs(), 500)
-    return production_db
-
-
-@pytest.fixture
-def reader_holding_providers(filled_production_db: str):
-    """A second session inside a transaction that has read providers: it holds ACCESS SHARE."""
-    conn = psycopg.connect(
-        **DatabaseTarget.parse(pg.url_for(filled_production_db)).connect_kwargs(),
-        application_name="report-job",
-    )
-    conn.execute("SELECT count(*) FROM providers").fetchone()
-    yield conn
-    conn.close()
 
 
 def test_lock_timeouts_are_retried_with_the_blocker_named_until_it_lets_go(

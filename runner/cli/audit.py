@@ -1,7 +1,9 @@
-"""``runner audit``: check an audit log's hash chain."""
+"""``runner audit``: check an audit log's hash chain, and turn a run into a runbook report."""
 
 from __future__ import annotations
 
+import json
+import sys
 from contextlib import closing
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +24,7 @@ from runner.cli.common import (
     stdout,
 )
 from runner.errors import ConfigError, ExitCode
+from runner.report import render_markdown, runs_in
 
 app = typer.Typer(help="Audit log tools.", no_args_is_help=True)
 
@@ -69,3 +72,51 @@ def verify(
             stdout.print(result.describe() + anchors, markup=False)
         if not result.ok or problems:
             raise typer.Exit(int(ExitCode.REFUSED))
+
+
+@app.command("report")
+def report(
+    log: Annotated[Path, typer.Argument(help="The audit log (JSON lines).")],
+    run: Annotated[
+        str | None, typer.Option("--run", help="Which run (default: the last one in the log).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Markdown here.")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Write the runbook report of one run, made only from the audit log."""
+    with boundary(debug):
+        if not log.is_file():
+            raise ConfigError(f"Audit log {log} does not exist.")
+        checked = verify_file(log)
+        events = _readable_events(log)
+        runs = runs_in(events)
+        if not runs:
+            raise ConfigError(f"Audit log {log} holds no runs.")
+        run_id = run or runs[-1]
+        if run_id not in runs:
+            raise ConfigError(f"Run {run_id} is not in {log}; it holds {', '.join(runs)}.")
+        note = (
+            f"The chain of {checked.lines} lines in {log} verified intact."
+            if checked.ok
+            else f"WARNING: the chain is broken: {checked.describe()}"
+        )
+        text = render_markdown(events, run_id, chain_note=note)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            stdout.print(f"Report of run {run_id} written to {output}.", markup=False)
+        else:
+            sys.stdout.write(text)
+        if not checked.ok:
+            raise typer.Exit(int(ExitCode.REFUSED))
+
+
+def _readable_events(log: Path) -> list[dict]:
+    events = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # verify_file already names the damaged line
+        if isinstance(record, dict) and "run_id" in record:
+            events.append(record)
+    return events

@@ -1,0 +1,155 @@
+"""A readable runbook report, made only from the audit log.
+
+Nothing here asks the database or the runner's memory: whatever the report
+says, the hash-chained log says too, so the report can be regenerated and
+checked long after the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from runner.redact import redact
+
+Event = dict[str, Any]
+
+
+def runs_in(events: Sequence[Event]) -> list[str]:
+    return list(dict.fromkeys(str(e["run_id"]) for e in events))
+
+
+def render_markdown(events: Sequence[Event], run_id: str, *, chain_note: str | None = None) -> str:
+    """The runbook report of one run, as Markdown."""
+    mine = [e for e in events if e["run_id"] == run_id]
+    if not mine:
+        raise ValueError(f"run {run_id} is not in this log")
+    first = {e["event"]: e for e in reversed(mine)}  # the first event of each name
+    last = mine[-1]
+    lines = [f"# Migration run {run_id}", ""]
+    lines += _summary(mine, first, last)
+    lines += _steps(mine)
+    lines += _attention(mine)
+    lines += _statements(mine)
+    if last.get("next_step"):
+        lines += ["## Next step", "", str(last["next_step"]), ""]
+    lines += ["## Integrity", ""]
+    lines.append(
+        f"Events {mine[0]['seq']}-{last['seq']} of this run; the last one hashes to `{last['hash']}`."
+    )
+    if chain_note:
+        lines.append(chain_note)
+    return redact("\n".join(lines).rstrip() + "\n")
+
+
+def _summary(mine: Sequence[Event], first: dict[str, Event], last: Event) -> list[str]:
+    started = first.get("run_started", mine[0])
+    recorded = first.get("revision_recorded", {})
+    lock = first.get("run_lock_acquired", {})
+    server = lock.get("server") or {}
+    final = last.get("final_heads")
+    rows = [
+        ("Target", started.get("target")),
+        (
+            "Server",
+            f"{server.get('database')} (system {server.get('system_identifier')}, "
+            f"PostgreSQL {lock.get('server_version')})"
+            if server
+            else None,
+        ),
+        ("Operator", started.get("operator")),
+        ("Started", started.get("ts")),
+        ("Ended", f"{last.get('ts')} ({_duration(started.get('ts'), last.get('ts'))})"),
+        ("Outcome", f"{last.get('status', last['event'])} (exit code {last.get('exit_code')})"),
+        ("Prior revision", _heads(recorded.get("prior_heads"))),
+        ("Final revision", _heads(final) if final is not None else None),
+        ("Guards", started.get("guards")),
+        ("Message", last.get("message") or last.get("reason")),
+    ]
+    return [f"- **{name}**: {value}" for name, value in rows if value] + [""]
+
+
+def _steps(mine: Sequence[Event]) -> list[str]:
+    done = [e for e in mine if e["event"] in ("step_applied", "step_reverted", "step_failed")]
+    if not done:
+        return ["No step was started.", ""]
+    lines = [
+        "## Steps",
+        "",
+        "| # | revision | direction | result | attempts | duration | lock wait |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for number, event in enumerate(done, start=1):
+        result = {"step_applied": "applied", "step_reverted": "reverted"}.get(event["event"], "FAILED")
+        if result == "FAILED":
+            result = f"FAILED ({event.get('kind')})"
+        waited = f"{event['lock_waited_ms']} ms" if event.get("lock_waited_ms") else ""
+        duration = f"{event['duration_ms']} ms" if "duration_ms" in event else ""
+        lines.append(
+            f"| {number} | {event.get('revision')} | {event.get('direction', 'upgrade')} | {result} | "
+            f"{event.get('attempts', '')} | {duration} | {waited} |"
+        )
+    return [*lines, ""]
+
+
+_ATTENTION = {
+    "lock_timeout_hit": lambda e: (
+        f"lock timeout ({e.get('lock_timeout')}) on {e.get('revision')}, attempt {e.get('attempt')}; blocked by "
+        + (
+            "; ".join(
+                f"pid {b['pid']} ({b.get('state')}, {b.get('transaction_age_s')}s transaction, "
+                f"{b.get('mode')} on {b.get('relation')}): `{b.get('query')}`"
+                for b in e.get("blockers") or []
+            )
+            or "a session that had gone"
+        )
+        + (f"; {e['queued_behind_max']} session(s) queued behind it" if e.get("queued_behind_max") else "")
+    ),
+    "retry_scheduled": lambda e: (
+        f"retry of {e.get('revision')} in {e.get('wait_s')}s (attempt {e.get('attempt')})"
+    ),
+    "step_failed": lambda e: f"{e.get('revision')} failed: {e.get('message')}",
+    "check_failed": lambda e: (
+        f"check {e.get('check')} failed after {e.get('revision')}: expected {e.get('expected')}, found {e.get('found')}"
+    ),
+    "decision_made": lambda e: f"decision: {e.get('action')} ({e.get('reason')})",
+    "rollback_refused": lambda e: f"rollback refused at {e.get('revision')}: {e.get('reason')}",
+    "state_mismatch": lambda e: f"version table reads {e.get('found')}, expected {e.get('expected')}",
+    "run_refused": lambda e: f"refused: {e.get('reason')}",
+}
+
+
+def _attention(mine: Sequence[Event]) -> list[str]:
+    notes = [f"- {e['ts']} {_ATTENTION[e['event']](e)}" for e in mine if e["event"] in _ATTENTION]
+    return ["## What needed attention", "", *notes, ""] if notes else []
+
+
+def _statements(mine: Sequence[Event]) -> list[str]:
+    lines = ["## Statements", ""]
+    found = False
+    for event in mine:
+        statements = event.get("statements") or []
+        if not statements:
+            continue
+        found = True
+        lines += [f"### {event.get('revision')} ({event['event']})", "", "```sql"]
+        lines += [f"{s['sql'].rstrip(';')};  -- {s['ms']} ms" for s in statements]
+        lines += ["```", ""]
+    return lines if found else []
+
+
+def _heads(heads: Any) -> str:
+    return ", ".join(heads) if heads else "<base>"
+
+
+def _duration(start: Any, end: Any) -> str:
+    try:
+        seconds = (_ts(end) - _ts(start)).total_seconds()
+    except (TypeError, ValueError):
+        return "?"
+    return f"{seconds:.1f} s"
+
+
+def _ts(value: Any) -> datetime:
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
