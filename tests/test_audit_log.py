@@ -7,6 +7,7 @@ import json
 import os
 import stat
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -158,3 +159,11 @@ def test_a_log_rewritten_after_the_run_no_longer_matches_the_database(example_in
     forged = run_cli("audit", "verify", str(path), env=env)
     assert forged.returncode == 4
     assert "the log was rewritten or cut short after that run" in forged.stderr
+
+
+def test_a_device_is_refused_and_left_untouched(tmp_path):
+    """--audit-log /dev/null must not disable the trail, nor change the device's permissions."""
+    before = os.stat("/dev/null").st_mode
+    with pytest.raises(Refused, match="is not a regular file"):
+        AuditLog(Path("/dev/null"), "run-1")
+    assert os.stat("/dev/null").st_mode == before

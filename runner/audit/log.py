@@ -21,7 +21,7 @@ from typing import Any
 import structlog
 
 from runner.audit.chain import GENESIS, chain_hash
-from runner.errors import Refused
+from runner.errors import ConfigError, Refused
 from runner.redact import redact
 
 Clock = Callable[[], datetime]
@@ -128,8 +128,11 @@ class AuditLog:
 
     # -- file handling -----------------------------------------------------------------------
     def _open(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+        except OSError as exc:
+            raise ConfigError(f"The audit log {path} can't be opened for appending: {exc.strerror}.") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -137,7 +140,14 @@ class AuditLog:
             raise Refused(
                 f"The audit log {path} is being written by another run; give this run its own --audit-log."
             ) from None
-        if stat.S_IMODE(os.fstat(fd).st_mode) & 0o077:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise Refused(
+                f"The audit log {path} is not a regular file; the audit trail can't be written to a device or "
+                "pipe. Give --audit-log a file path."
+            )
+        if stat.S_IMODE(mode) & 0o077:
             os.fchmod(fd, FILE_MODE)  # an existing log readable by others is tightened, not trusted
         self._fd = fd
         self._prev = _last_hash(fd, path)
