@@ -46,8 +46,18 @@ VersionTableOption = Annotated[
     str, typer.Option("--version-table", help="Alembic's version table, as [SCHEMA.]NAME.")
 ]
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+PIPE_WIDTH = 160  # a log file or CI output is not an 80-column terminal
+
+
+def _console(*, to_stderr: bool) -> Console:
+    console = Console(stderr=to_stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(stderr=to_stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+    return console
+
+
+stdout = _console(to_stderr=False)
+stderr = _console(to_stderr=True)
 
 
 @contextmanager
