@@ -42,7 +42,9 @@ def main() -> int:
             if runner(*step, env=env) != 0:
                 return 1
         counts = fill(conninfo_from_url(url), 20_000)
-        print(f"\nfilled production-like rows: {counts['providers']} providers, {counts['licenses']} licenses")
+        print(
+            f"\nfilled production-like rows: {counts['providers']} providers, {counts['licenses']} licenses"
+        )
         for step in (
             ("status", "-c", INI),
             ("apply", "-c", INI, "--yes", "--audit-log", audit),

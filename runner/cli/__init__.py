@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from runner.cli import apply, audit, plan, status
+from runner.cli import apply, audit, lint, plan, status
+from runner.cli import playbook as playbook_cli
 
 app = typer.Typer(
     name="runner",
@@ -17,7 +18,9 @@ app = typer.Typer(
 app.command("status")(status.status)
 app.command("plan")(plan.plan)
 app.command("apply")(apply.apply)
+app.command("lint")(lint.lint)
 app.add_typer(audit.app, name="audit")
+app.add_typer(playbook_cli.app, name="playbook")
 
 
 def main() -> None:

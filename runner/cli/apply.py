@@ -24,6 +24,8 @@ from runner.cli.common import (
     stdout,
 )
 from runner.cli.plan import ToOption
+from runner.cli.playbook import PlaybookOption
+from runner.cli.playbook_apply import apply_playbook, window_override
 from runner.cli.progress import console_listener
 from runner.cli.status import show_status
 from runner.db import VersionTable
@@ -45,6 +47,7 @@ def _ms(option: str, value: str) -> int:
 
 
 def apply(
+    ctx: typer.Context,
     config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
     database_url: DatabaseUrlOption = None,
     to: ToOption = "heads",
@@ -68,9 +71,39 @@ def apply(
     debug: DebugOption = False,
     env_py_wrapper: WrapperOption = None,
     version_table: VersionTableOption = "alembic_version",
+    playbook: PlaybookOption = None,
+    override_window: Annotated[
+        bool,
+        typer.Option(
+            "--override-window", help="Run outside the playbook's maintenance window (needs --reason)."
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the window is overridden; written to the audit log.")
+    ] = None,
+    confirm_target: Annotated[
+        str | None,
+        typer.Option(
+            "--confirm-target",
+            help="The target's name, to confirm without a prompt (with --yes for non-interactive runs).",
+        ),
+    ] = None,
 ) -> None:
     """Apply pending revisions one at a time, each in its own guarded transaction."""
     with boundary(debug):
+        if playbook is not None:
+            apply_playbook(
+                ctx,
+                playbook,
+                yes=yes,
+                confirm_target_name=confirm_target,
+                override=window_override(override_window, reason),
+                json_output=json_output,
+            )
+        if override_window or reason is not None:
+            raise ConfigError(
+                "--override-window and --reason only apply with --playbook; there is no window without one."
+            )
         guards = Guards(
             lock_timeout_ms=_ms("--lock-timeout", lock_timeout),
             statement_timeout_ms=_ms("--statement-timeout", statement_timeout),
@@ -88,7 +121,9 @@ def apply(
         table = VersionTable.parse(version_table)
         found = read_status(project, target, to=to, version_table=table)
         console = stderr if json_output else stdout
-        if not yes:
+        if confirm_target is not None:
+            check_confirmation(confirm_target, target.database)
+        elif not yes:
             confirm(found, target.database)
         settings = RunSettings(
             guards=guards,
@@ -100,6 +135,13 @@ def apply(
             result = Executor(project, target, audit, settings).apply(to)
         report(result, audit_log, json_output)
         raise typer.Exit(int(result.exit_code))
+
+
+def check_confirmation(given: str, name: str) -> None:
+    if given.strip() != name:
+        raise Refused(
+            f"--confirm-target {given.strip()!r} does not match the target's name {name!r}; nothing was changed."
+        )
 
 
 def confirm(found: Status, database: str) -> None:

@@ -20,6 +20,9 @@ from runner.cli.common import (
     resolve_target,
     stdout,
 )
+from runner.cli.lint import add_risks, lint_pending, show_risks
+from runner.cli.playbook import PlaybookOption
+from runner.cli.playbook_plan import plan_playbook
 from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.status import read_status
@@ -28,6 +31,7 @@ ToOption = Annotated[str, typer.Option("--to", help="Target revision (default: t
 
 
 def plan(
+    ctx: typer.Context,
     config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
     database_url: DatabaseUrlOption = None,
     to: ToOption = "heads",
@@ -40,9 +44,24 @@ def plan(
     debug: DebugOption = False,
     env_py_wrapper: WrapperOption = None,
     version_table: VersionTableOption = "alembic_version",
+    playbook: PlaybookOption = None,
+    lint_steps: Annotated[
+        bool,
+        typer.Option("--lint/--no-lint", help="Lint each step: risk, lock, reversible, estimated time."),
+    ] = True,
 ) -> None:
     """Show the steps an apply would take, one revision per transaction, in order."""
     with boundary(debug):
+        if playbook is not None:
+            plan_playbook(
+                ctx,
+                playbook,
+                from_revision=from_revision,
+                sql=sql,
+                json_output=json_output,
+                lint_steps=lint_steps,
+            )
+            return
         target = resolve_target(database_url, required=from_revision is None)
         project = load_project(config, target, env_py_wrapper)
         found = read_status(
@@ -52,9 +71,17 @@ def plan(
             version_table=VersionTable.parse(version_table),
             from_revision=from_revision,
         )
-        rendered = offline.render(project, list(found.pending)) if sql and found.pending else []
+        wanted = (sql or lint_steps) and found.pending
+        rendered = offline.render(project, list(found.pending)) if wanted else []
+        report = None
+        if lint_steps and found.pending:
+            report = lint_pending(project, found, target, version_table=version_table, rendered=rendered)
+        if not sql:
+            rendered = []
         if json_output:
             payload = found.as_json()
+            if report is not None:
+                add_risks(payload, report)
             if sql:
                 by_revision = {r.revision: r for r in rendered}
                 for step in payload["pending"]:
@@ -64,6 +91,8 @@ def plan(
             print_json(payload)
             return
         show_status(found)
+        if report is not None:
+            show_risks(report)
         for step in rendered:
             stdout.rule(f"{step.revision} ({step.direction})")
             if step.error:

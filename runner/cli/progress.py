@@ -44,7 +44,9 @@ def describe(event: Event) -> str | None:
         )
         queued = event.get("queued_behind_max")
         behind = f"; {queued} session(s) were queued behind it" if queued else ""
-        return f"  lock_timeout ({event['lock_timeout']}) hit on {event['revision']}; blocked by {who}{behind}"
+        return (
+            f"  lock_timeout ({event['lock_timeout']}) hit on {event['revision']}; blocked by {who}{behind}"
+        )
     if name == "retry_scheduled":
         return f"  retrying {event['revision']} in {event['wait_s']}s (attempt {event['attempt']} of {event['max_attempts']})"
     if name == "step_failed":

@@ -1,0 +1,140 @@
+"""``runner playbook validate|schema``, and opening a playbook for ``apply`` and ``plan``.
+
+Opening a playbook is always the same three stages: the file's shape, its
+consistency, then its meaning against the Alembic project and the environment.
+Errors stop the command with exit code 3 (every problem listed, one paragraph
+each); warnings are printed and the command goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from runner.cli.common import DebugOption, JsonOption, boundary, print_json, stderr, stdout
+from runner.errors import ConfigError, RunnerError
+from runner.playbook import InvalidPlaybook, Playbook, load_playbook
+from runner.playbook.model import PlaybookModel
+from runner.playbook.problems import Severity, render_all
+from runner.playbook.validate import load_project, meaning
+from runner.project import AlembicProject
+from runner.target import DatabaseTarget
+
+PlaybookOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--playbook",
+        help="A YAML playbook: the project, target, guards, checks, failure policies and window. With it, "
+        "the options the playbook sets can't be given on the command line.",
+    ),
+]
+
+app = typer.Typer(
+    help="Declarative playbooks: check one against the project, or print their JSON Schema.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass(frozen=True)
+class Opened:
+    playbook: Playbook
+    project: AlembicProject
+    target: DatabaseTarget | None
+    warnings: tuple[str, ...]
+
+
+def open_playbook(path: Path, *, need_target: bool = True) -> Opened:
+    """Load and validate ``path``; InvalidPlaybook (exit 3) listing every error."""
+    playbook = load_playbook(path)
+    raw_url = os.environ.get(playbook.target.url_env)
+    target: DatabaseTarget | None = None
+    if raw_url:
+        try:
+            target = DatabaseTarget.parse(raw_url, source=f"${playbook.target.url_env}")
+        except RunnerError:
+            target = None  # meaning() reports it, at the line of url_env
+    project = load_project(playbook, database_url=target.for_alembic() if target else None)
+    problems = meaning(playbook, project, check_env=need_target)
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors:
+        raise InvalidPlaybook(playbook.source, render_all(errors, playbook.source, playbook.locations))
+    warnings = [p for p in problems if p.severity is Severity.WARNING]
+    return Opened(playbook, project, target, tuple(render_all(warnings, playbook.source, playbook.locations)))
+
+
+def refuse_overlaps(ctx: typer.Context, options: dict[str, tuple[str, str]]) -> None:
+    """Refuse command-line options the playbook sets itself, so the run does what was reviewed."""
+    for name, (option, key) in options.items():
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name == "COMMANDLINE":
+            raise ConfigError(
+                f"{option} can't be combined with --playbook: the playbook sets it ({key}). Change the playbook "
+                "instead, so the run does what was reviewed."
+            )
+
+
+def print_warnings(opened: Opened) -> None:
+    for warning in opened.warnings:
+        stderr.print(f"warning: {warning}", markup=False)
+
+
+@app.command("validate")
+def validate(
+    file: Annotated[Path, typer.Argument(help="The playbook to check.", show_default=False)],
+    no_env_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-env-check",
+            help="Don't require the environment variable holding the database URL (for CI, where it isn't set).",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Check a playbook's shape, then its meaning against the Alembic project and the environment."""
+    with boundary(debug):
+        try:
+            opened = open_playbook(file, need_target=not no_env_check)
+        except InvalidPlaybook as exc:
+            if json_output:
+                print_json({"valid": False, "errors": exc.problems, "warnings": []})
+            raise
+        book = opened.playbook
+        steps = opened.project.pending(
+            (book.project.from_revision,) if book.project.from_revision else (), book.project.target_revision
+        )
+        if json_output:
+            print_json(
+                {
+                    "valid": True,
+                    "errors": [],
+                    "warnings": list(opened.warnings),
+                    "steps": [s.revision for s in steps],
+                }
+            )
+            return
+        print_warnings(opened)
+        start = book.project.from_revision or "<base>"
+        stdout.print(
+            f"{book.source} is valid: {book.target.environment} target {book.target.name!r}, "
+            f"{len(steps)} step(s) from {start} to {book.project.target_revision}, "
+            f"{len(opened.warnings)} warning(s).",
+            markup=False,
+        )
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the playbook's JSON Schema (for editor completion and CI checks)."""
+    document = PlaybookModel.model_json_schema()
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "migration-runner playbook"
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")

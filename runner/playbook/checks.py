@@ -1,0 +1,225 @@
+"""Checks: what the database must look like before, between and after steps.
+
+Each check runs on the runner's own autocommit connection, in a READ ONLY
+transaction of its own with a statement_timeout, and is always rolled back, so
+a check can neither change the database nor hold a lock past its own query,
+and one failing check does not stop the others. A check that errors (a
+typo in its SQL, a timeout) fails with the error as what was found; it never
+crashes the run.
+
+Two checks are always on: the version table reads the revision the run
+expects, and no index is INVALID (what a failed CREATE INDEX CONCURRENTLY
+leaves behind, and what IF NOT EXISTS then silently keeps).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg import sql as pgsql
+
+from runner import db
+from runner.redact import redact
+
+DEFAULT_TIMEOUT_MS = 30_000
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    label: str
+    ok: bool
+    expected: str
+    found: str
+
+    def describe(self) -> str:
+        return f"{self.label}: expected {self.expected}, found {self.found}"
+
+
+@contextmanager
+def read_only(conn: psycopg.Connection, timeout_ms: int) -> Iterator[None]:
+    """A READ ONLY transaction with its own timeouts, always rolled back."""
+    conn.execute("BEGIN READ ONLY")
+    try:
+        conn.execute(f"SET LOCAL statement_timeout = '{int(timeout_ms)}ms'")
+        conn.execute(f"SET LOCAL lock_timeout = '{int(timeout_ms)}ms'")
+        yield
+    finally:
+        conn.execute("ROLLBACK")
+
+
+def run_check(
+    check: Any, conn: psycopg.Connection, timeout_ms: int, baseline: int | None = None
+) -> CheckResult:
+    """Run one check; an error in its query is a failed check, not a crash."""
+    try:
+        with read_only(conn, timeout_ms):
+            if isinstance(check, RowsUnchanged):
+                return check.evaluate(conn, baseline)
+            return check.evaluate(conn)
+    except Exception as exc:  # fail closed: a check that can't say yes has failed
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return CheckResult(
+            check.label, False, check.expectation(), redact(f"error: {type(exc).__name__}: {first}")
+        )
+
+
+# -- the always-on checks ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RevisionIs:
+    heads: tuple[str, ...]
+    version_table: db.VersionTable = field(default_factory=db.VersionTable)
+    label: str = "revision"
+
+    def expectation(self) -> str:
+        return ", ".join(sorted(self.heads)) or "<base>"
+
+    def evaluate(self, conn: psycopg.Connection) -> CheckResult:
+        found = db.read_heads(conn, self.version_table)
+        ok = db.same_heads(found, self.heads)
+        return CheckResult(self.label, ok, self.expectation(), ", ".join(found) or "<base>")
+
+
+@dataclass(frozen=True)
+class RevisionReverted:
+    """After a downgrade step: the reverted revision is gone from the version table."""
+
+    revision: str
+    version_table: db.VersionTable = field(default_factory=db.VersionTable)
+    label: str = "revision reverted"
+
+    def expectation(self) -> str:
+        return f"{self.revision} no longer recorded"
+
+    def evaluate(self, conn: psycopg.Connection) -> CheckResult:
+        found = db.read_heads(conn, self.version_table)
+        shown = ", ".join(found) or "<base>"
+        return CheckResult(self.label, self.revision not in found, self.expectation(), shown)
+
+
+INVALID_INDEXES_SQL = """
+SELECT i.indexrelid::regclass::text, i.indrelid::regclass::text
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ ORDER BY 1
+"""
+
+
+@dataclass(frozen=True)
+class NoInvalidIndexes:
+    label: str = "no INVALID indexes"
+
+    def expectation(self) -> str:
+        return "none"
+
+    def evaluate(self, conn: psycopg.Connection) -> CheckResult:
+        rows = conn.execute(INVALID_INDEXES_SQL).fetchall()
+        found = ", ".join(f"{index} on {table}" for index, table in rows) or "none"
+        return CheckResult(self.label, not rows, "none", found)
+
+
+# -- query checks --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QueryCheck:
+    sql: str
+    measure: str  # "scalar" (first column of the first row) or "rows" (how many rows)
+    op: str
+    expected: Any
+    label: str = ""
+
+    def expectation(self) -> str:
+        shown = _show(self.expected)
+        return f"{'rows ' if self.measure == 'rows' else ''}{self.op} {shown}"
+
+    def evaluate(self, conn: psycopg.Connection) -> CheckResult:
+        # Prepared, so the server refuses more than one statement (a COMMIT; would end READ ONLY), and
+        # unformatted, so a % in the operator's SQL is just a %.
+        cursor = conn.cursor()
+        cursor.execute(self.sql, prepare=True)  # type: ignore[call-overload]
+        rows = cursor.fetchall() if cursor.description is not None else []
+        if self.measure == "rows":
+            return CheckResult(
+                self.label,
+                _compare(len(rows), self.op, self.expected),
+                self.expectation(),
+                f"{len(rows)} rows",
+            )
+        if not rows:
+            return CheckResult(self.label, False, self.expectation(), "no rows")
+        value = rows[0][0]
+        return CheckResult(
+            self.label, _compare(value, self.op, self.expected), self.expectation(), _show(value)
+        )
+
+
+def _compare(found: Any, op: str, expected: Any) -> bool:
+    """Numbers as numbers (exactly, whatever their Python type), NULL only equal to NULL, else as text."""
+    if expected is None or found is None:
+        if op not in ("==", "!="):
+            return False  # NULL is not less or greater than anything
+        same = (found is None) == (expected is None)
+        return same if op == "==" else not same
+    if isinstance(expected, bool) or isinstance(found, bool):
+        return op in ("==", "!=") and _OPS[op](bool(found), bool(expected))
+    if isinstance(expected, int | float | Decimal) and isinstance(found, int | float | Decimal):
+        try:
+            return bool(_OPS[op](Decimal(str(found)), Decimal(str(expected))))
+        except ArithmeticError:  # NaN does not order
+            return False
+    return op in ("==", "!=") and _OPS[op](str(found), str(expected))
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+@dataclass(frozen=True)
+class RowsUnchanged:
+    """A table's row count after a step (or the run) equals the count before it."""
+
+    table: str
+    label: str = ""
+
+    def expectation(self) -> str:
+        return "the row count from before"
+
+    def count(self, conn: psycopg.Connection) -> int | None:
+        """The table's exact row count; None when there is no such table."""
+        row = conn.execute("SELECT to_regclass(%s)::text", [self.table]).fetchone()
+        if row is None or row[0] is None:
+            return None
+        # regclass output is the server's own correctly quoted name for the table
+        counted = conn.execute(pgsql.SQL("SELECT count(*) FROM {}").format(pgsql.SQL(row[0]))).fetchone()  # type: ignore[arg-type]
+        return int(counted[0]) if counted else 0
+
+    def evaluate(self, conn: psycopg.Connection, baseline: int | None) -> CheckResult:
+        after = self.count(conn)
+        shown = "no such table" if after is None else f"{after} rows"
+        if baseline is None:
+            return CheckResult(self.label, False, self.expectation(), f"{shown}, and no count from before")
+        return CheckResult(self.label, after == baseline, f"{baseline} rows (as before)", shown)
+
+
+def count_rows(check: RowsUnchanged, conn: psycopg.Connection, timeout_ms: int) -> int | None:
+    """The baseline for a RowsUnchanged check; None when the table can't be counted."""
+    try:
+        with read_only(conn, timeout_ms):
+            return check.count(conn)
+    except psycopg.Error:
+        return None

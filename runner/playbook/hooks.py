@@ -1,0 +1,286 @@
+"""The playbook, plugged into the executor: guards, window, checks and failure policy.
+
+The executor owns the run; these hooks only answer its questions. Before the
+run: is the database on the playbook's path, is the window open and does the
+first step fit, do the preflight checks pass, is the snapshot there. Before
+each step: does it fit in what is left of the window (if not, halt at this step
+boundary). After each step: the checks, and the policy when one fails. A
+rollback's own steps are never stopped by a hook: once a rollback has started,
+finishing it is the safer way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from runner.db import VersionTable
+from runner.decision import Action, Decision
+from runner.errors import Refused
+from runner.executor import RunHooks, RunView
+from runner.playbook.book import Playbook, SnapshotSpec
+from runner.playbook.checks import (
+    CheckResult,
+    NoInvalidIndexes,
+    QueryCheck,
+    RevisionIs,
+    RevisionReverted,
+    RowsUnchanged,
+    count_rows,
+    run_check,
+)
+from runner.playbook.policy import RunState, Trouble, TroubleKind, decide
+from runner.playbook.rollbacks import irreversible
+from runner.playbook.schedule import Schedule, WindowOverride
+from runner.playbook.timings import Estimator
+from runner.playbook.window import Clock, utc_now
+from runner.project import AlembicProject, Revision
+from runner.retry import LockRetryPolicy
+from runner.session import Guards
+from runner.stepper import Direction, Failure
+
+Snapshotter = Callable[[RunView, SnapshotSpec], None]
+RUN_SCOPE = "<run>"
+
+__all__ = ["PlaybookHooks", "Snapshotter", "WindowOverride"]
+
+
+class PlaybookHooks(RunHooks):
+    def __init__(
+        self,
+        playbook: Playbook,
+        project: AlembicProject,
+        *,
+        clock: Clock = utc_now,
+        estimator: Estimator | None = None,
+        override: WindowOverride | None = None,
+        confirmation: str | None = None,
+        snapshotter: Snapshotter | None = None,
+    ) -> None:
+        super().__init__(playbook.guards, playbook.retry)
+        self.playbook = playbook
+        self.project = project
+        self.schedule = Schedule(
+            playbook.window, estimator or Estimator(playbook), clock=clock, override=override
+        )
+        self.confirmation = confirmation
+        self.snapshotter = snapshotter
+        self.version_table = VersionTable.parse(playbook.project.version_table)
+        self._baselines: dict[tuple[str, str], int | None] = {}
+
+    # -- guards ---------------------------------------------------------------------------------
+    def guards_for(self, revision: Revision) -> Guards:
+        return self.playbook.rules_for(revision.revision).guards
+
+    def retry_for(self, revision: Revision) -> LockRetryPolicy:
+        return self.playbook.rules_for(revision.revision).retry
+
+    def irreversible(self, revision: Revision) -> str | None:
+        return irreversible(self.playbook, revision)
+
+    # -- before the run -------------------------------------------------------------------------
+    def before_run(self, run: RunView) -> None:
+        book = self.playbook
+        run.audit.emit(
+            "playbook_loaded",
+            path=str(book.path),
+            sha256=book.digest,
+            target=book.target.name,
+            environment=book.target.environment,
+            from_revision=book.project.from_revision,
+            target_revision=book.project.target_revision,
+        )
+        if self.confirmation:
+            run.audit.emit("target_confirmed", target=book.target.name, how=self.confirmation)
+        refusal = self.off_path(run.prior_heads)
+        if refusal is not None:
+            raise refusal
+        self._check_window(run)
+        self._preflight(run)
+        self._snapshot(run)
+
+    def off_path(self, heads: Sequence[str]) -> Refused | None:
+        """A refusal when the database is neither at from_revision nor part-way along the playbook's steps.
+
+        Part-way is allowed so that a run halted at a step boundary (the window closed) resumes with the
+        same playbook in the next window.
+        """
+        start = self.playbook.project.from_revision
+        if start is None:
+            return None
+        target = self.playbook.project.target_revision
+        path = [start, *(r.revision for r in self.project.pending((start,), target))]
+        if len(heads) == 1 and heads[0] in path:
+            return None
+        return Refused(
+            f"The database is at {_fmt(heads)}, which is not on the path of the playbook {self.playbook.source} "
+            f"(from {start} to {target}). Nothing was changed.",
+            next_step="runner status, then review the playbook against where the database really is.",
+        )
+
+    def _check_window(self, run: RunView) -> None:
+        schedule = self.schedule
+        window = schedule.window
+        if window is None:
+            return
+        if schedule.override is not None:
+            run.audit.emit(
+                "window_overridden",
+                reason=schedule.override.reason,
+                operator=schedule.override.operator,
+                window=window.describe(),
+                open=window.current(schedule.clock()) is not None,
+            )
+            return
+        now = schedule.clock()
+        opening = window.current(now)
+        run.audit.emit(
+            "window_checked",
+            window=window.describe(),
+            open=opening is not None,
+            closes=window.local(opening.closes) if opening else None,
+            remaining_ms=opening.remaining_ms(now) if opening else 0,
+            estimated_total_ms=schedule.total_ms(run.plan),
+        )
+        refusal = schedule.refusal(run.plan, now)
+        if refusal is not None:
+            raise refusal
+
+    def _preflight(self, run: RunView) -> None:
+        book = self.playbook
+        results = self._run_checks(
+            run, [NoInvalidIndexes(), *book.checks.before], scope=RUN_SCOPE, when="before"
+        )
+        for check in book.checks.after_all:
+            if isinstance(check, RowsUnchanged):
+                self._baselines[(RUN_SCOPE, check.table)] = count_rows(
+                    check, run.conn, book.checks.timeout_ms
+                )
+        failed = [r for r in results if not r.ok]
+        if failed:
+            raise Refused(
+                f"Preflight checks failed before the first step: {_details(failed)}. Nothing was changed.",
+                next_step="fix what the checks found (or the checks), then run the same command again.",
+            )
+
+    def _snapshot(self, run: RunView) -> None:
+        spec = self.playbook.snapshot
+        if spec is None or not spec.required:
+            return
+        if self.snapshotter is None:
+            raise Refused(
+                f"The playbook requires a snapshot of {spec.describe()} before the first step, and this runner "
+                "can't take snapshots yet. Nothing was changed.",
+                next_step="take the snapshot another way and run a playbook whose snapshot.required is false "
+                "(allowed only for staging and rehearsal targets).",
+            )
+        self.snapshotter(run, spec)
+
+    # -- around each step -----------------------------------------------------------------------
+    def before_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
+        if direction is not Direction.UPGRADE:
+            return None
+        deferral = self.schedule.deferral(revision.revision)
+        if deferral is not None:
+            run.audit.emit(
+                "step_deferred",
+                revision=revision.revision,
+                estimate_ms=deferral.estimate.ms,
+                estimate_source=deferral.estimate.source,
+                closes=deferral.closes,
+            )
+            return Decision(Action.HALT, deferral.reason)
+        rules = self.playbook.rules_for(revision.revision)
+        for check in [*self.playbook.checks.after_each, *rules.checks]:
+            if isinstance(check, RowsUnchanged):
+                count = count_rows(check, run.conn, self.playbook.checks.timeout_ms)
+                self._baselines[(revision.revision, check.table)] = count
+        return None
+
+    def after_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
+        if direction is not Direction.UPGRADE:
+            # A rollback's own step: audit where the database is, but never stop the rollback.
+            gone = RevisionReverted(revision.revision, self.version_table)
+            self._run_checks(run, [gone], scope=revision.revision, when="after")
+            return None
+        heads = run.batch.heads if run.batch is not None else ()
+
+        rules = self.playbook.rules_for(revision.revision)
+        wanted = [
+            RevisionIs(heads, self.version_table),
+            NoInvalidIndexes(),
+            *self.playbook.checks.after_each,
+            *rules.checks,
+        ]
+        failed = [r for r in self._run_checks(run, wanted, scope=revision.revision, when="after") if not r.ok]
+        if not failed:
+            return None
+        detail = f"{_count(failed)} after {revision.revision} failed: {_details(failed)}"
+        return decide(
+            Trouble(TroubleKind.CHECK_FAILED, revision.revision, detail), rules.policy, self._state(run)
+        )
+
+    def after_run(self, run: RunView) -> Decision | None:
+        target = self.project.resolve(self.playbook.project.target_revision)
+        wanted = [RevisionIs(target, self.version_table), *self.playbook.checks.after_all]
+        failed = [r for r in self._run_checks(run, wanted, scope=RUN_SCOPE, when="after") if not r.ok]
+        if not failed:
+            return None
+        detail = f"{_count(failed)} after the last step failed: {_details(failed)}"
+        return decide(
+            Trouble(TroubleKind.RUN_CHECK_FAILED, None, detail), self.playbook.policy, self._state(run)
+        )
+
+    def on_failure(self, failure: Failure, run: RunView) -> Decision:
+        rules = self.playbook.rules_for(failure.revision or "")
+        trouble = Trouble(
+            TroubleKind.STEP_FAILED,
+            failure.revision,
+            f"step {failure.revision} failed: {failure.message}",
+            non_transactional=rules.non_transactional,
+        )
+        return decide(trouble, rules.policy, self._state(run))
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _heads(self, run: RunView) -> tuple[str, ...]:
+        return tuple(run.batch.heads) if run.batch is not None else tuple(run.prior_heads)
+
+    def _state(self, run: RunView) -> RunState:
+        batch = run.batch
+        heads = tuple(batch.heads) if batch is not None else tuple(run.prior_heads)
+        applied = tuple(o.revision for o in batch.done) if batch is not None else ()
+        below = frozenset(r.revision for r in self.project.downgrade_path(heads, None)) - set(heads)
+        return RunState(tuple(run.prior_heads), heads, applied, below)
+
+    def _run_checks(self, run: RunView, wanted: Iterable[Any], *, scope: str, when: str) -> list[CheckResult]:
+        timeout = self.playbook.checks.timeout_ms
+        results = []
+        for check in wanted:
+            baseline = self._baselines.get((scope, check.table)) if isinstance(check, RowsUnchanged) else None
+            result = run_check(check, run.conn, timeout, baseline)
+            results.append(result)
+            run.audit.emit(
+                "check_passed" if result.ok else "check_failed",
+                # the revision the database was at (or, after a step, the step), so the console line reads
+                # "check failed after REV"; ``scope`` says whether it was a step's or the whole run's check
+                revision=scope if scope != RUN_SCOPE else _fmt(self._heads(run)),
+                scope="step" if scope != RUN_SCOPE else "run",
+                when=when,
+                check=result.label,
+                expected=result.expected,
+                found=result.found,
+                **({"sql": check.sql} if isinstance(check, QueryCheck) else {}),
+            )
+        return results
+
+
+def _details(failed: Sequence[CheckResult]) -> str:
+    return "; ".join(r.describe() for r in failed)
+
+
+def _count(failed: Sequence[CheckResult]) -> str:
+    return "a check" if len(failed) == 1 else f"{len(failed)} checks"
+
+
+def _fmt(heads: Sequence[str]) -> str:
+    return ", ".join(heads) or "<base>"

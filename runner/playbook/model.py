@@ -1,0 +1,295 @@
+"""The playbook file's shape, as pydantic models: the YAML boundary and nothing more.
+
+Every model forbids unknown keys, so a misspelt key is an error rather than a
+silently ignored setting. Values are checked one field at a time here; rules
+that tie fields together live in ``consistency`` (so each problem can point at
+the line of the key that is wrong), and rules that need the Alembic project
+live in ``validate``. The models are turned into frozen domain values by
+``book`` before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from runner.durations import parse_ms
+from runner.playbook.model_checks import Check
+from runner.playbook.scalars import raw_text
+
+POLICIES = ("halt", "rollback", "restore")
+ENVIRONMENTS = ("production", "staging", "rehearsal")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+PolicyName = Literal["halt", "rollback", "restore"]
+Environment = Literal["production", "staging", "rehearsal"]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+_DURATION_TEXT = re.compile(r"^\s*\d+(\.\d+)?\s*(ms|s|min|h)\s*$")
+_TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LINT_CODE = re.compile(r"^[A-Z]{2}\d{3}$")
+
+
+def _text(value: Any) -> Any:
+    """Numbers YAML read from a plain scalar keep the text the operator wrote."""
+    return raw_text(value)
+
+
+def _duration(value: Any, *, zero_ok: bool) -> int:
+    shown = _show(value)
+    value = raw_text(value)
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise PydanticCustomError(
+            "duration",
+            "expected a duration with a unit such as 500ms, 2s, 5min or 1h, found {found}",
+            {"found": shown},
+        )
+    if not _DURATION_TEXT.match(value):
+        if re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
+            raise PydanticCustomError(
+                "duration",
+                "{found} has no unit; write it as {number}ms, {number}s or {number}min",
+                {"found": shown, "number": value.strip()},
+            )
+        raise PydanticCustomError(
+            "duration", "{found} is not a duration such as 500ms, 2s, 5min or 1h", {"found": shown}
+        )
+    ms = parse_ms(value)
+    if ms <= 0 and not zero_ok:
+        raise PydanticCustomError(
+            "duration",
+            "{found} is zero, which PostgreSQL reads as no limit at all; give a real limit",
+            {"found": shown},
+        )
+    return ms
+
+
+def _positive_duration(value: Any) -> int:
+    return _duration(value, zero_ok=False)
+
+
+def _margin_duration(value: Any) -> int:
+    return _duration(value, zero_ok=True)
+
+
+def _time_of_day(value: Any) -> str:
+    value = raw_text(value)
+    if not isinstance(value, str) or not _TIME_OF_DAY.match(value.strip()):
+        raise PydanticCustomError(
+            "time_of_day",
+            "expected a time of day as HH:MM (24-hour, quoted), found {found}",
+            {"found": _show(value)},
+        )
+    return value.strip()
+
+
+def _time_zone(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise PydanticCustomError(
+            "time_zone", "expected an IANA time zone name, found {found}", {"found": _show(value)}
+        )
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "time_zone",
+            "{found} is not a time zone this machine knows; use an IANA name such as America/New_York or UTC",
+            {"found": _show(value)},
+        ) from None
+    return value.strip()
+
+
+def _env_name(value: Any) -> str:
+    if not isinstance(value, str) or not _ENV_NAME.match(value):
+        raise PydanticCustomError(
+            "env_name",
+            "{found} is not an environment variable name (letters, digits and _)",
+            {"found": _show(value)},
+        )
+    return value
+
+
+def _lint_code(value: Any) -> str:
+    if not isinstance(value, str) or not _LINT_CODE.match(value):
+        raise PydanticCustomError(
+            "lint_code",
+            "{found} is not a lint code (two capital letters and three digits, such as LK101)",
+            {"found": _show(value)},
+        )
+    return value
+
+
+def _show(value: Any) -> str:
+    if hasattr(value, "raw"):
+        return str(value.raw)
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+_DURATION_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d+)?(ms|s|min|h)$", "examples": ["2s", "5min"]}
+Duration = Annotated[int, BeforeValidator(_positive_duration), WithJsonSchema(_DURATION_SCHEMA)]
+Margin = Annotated[int, BeforeValidator(_margin_duration), WithJsonSchema(_DURATION_SCHEMA)]
+TimeOfDay = Annotated[
+    str, BeforeValidator(_time_of_day), WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$"})
+]
+TimeZone = Annotated[str, BeforeValidator(_time_zone)]
+Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
+Revision = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
+EnvName = Annotated[str, BeforeValidator(_env_name)]
+LintCode = Annotated[str, BeforeValidator(_lint_code)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectModel(Strict):
+    alembic_config: Text = Field(description="The application's alembic.ini, relative to this playbook.")
+    target_revision: Revision = Field(
+        "heads", description="The revision to upgrade to: an id, or head/heads (default heads)."
+    )
+    from_revision: Revision | None = Field(
+        None,
+        description="The revision this playbook was reviewed against: apply refuses a database that is "
+        "neither there nor part-way along the playbook's steps.",
+    )
+    version_table: Text = Field("alembic_version", description="Alembic's version table, as [SCHEMA.]NAME.")
+    env_py_wrapper: Text | None = Field(
+        None, description="MODULE:FUNCTION that calls env.py inside the context it needs."
+    )
+
+
+class TargetModel(Strict):
+    name: Text = Field(
+        description="The target's name, which the operator types to confirm a production apply."
+    )
+    environment: Environment = Field(description="production, staging or rehearsal.")
+    url_env: EnvName = Field(description="The environment variable that holds the database URL.")
+    database: Text | None = Field(None, description="The database name the URL must point at.")
+
+
+class AuditModel(Strict):
+    log: Text = Field(description="The append-only audit log (JSON lines), relative to this playbook.")
+
+
+class TimingsModel(Strict):
+    rehearsal_log: Text | None = Field(
+        None, description="A rehearsal's audit log; its step_applied durations estimate each step."
+    )
+    safety_factor: float = Field(
+        1.5, ge=1.0, le=100.0, description="Rehearsal durations are multiplied by this."
+    )
+    default_estimate: Duration = Field(
+        "1min", validate_default=True, description="The estimate for a step with no rehearsal timing."
+    )
+
+
+class RetryModel(Strict):
+    attempts: int | None = Field(None, ge=1, le=100, description="Tries of a step, the first included.")
+    first_wait: Duration | None = Field(
+        None, description="The first backoff before a retry (jittered, doubling)."
+    )
+    max_wait: Duration | None = Field(None, description="The longest single backoff.")
+    budget: Duration | None = Field(None, description="The total time a step may spend on lock retries.")
+
+
+class GuardsModel(Strict):
+    lock_timeout: Duration | None = Field(None, description="How long a statement may wait for a lock.")
+    statement_timeout: Duration | None = Field(None, description="How long any one statement may run.")
+    idle_in_transaction_timeout: Duration | None = Field(
+        None, description="The server ends a session idle in a transaction this long."
+    )
+    retry: RetryModel | None = None
+
+
+class ProfileModel(GuardsModel):
+    non_transactional: bool = Field(
+        False,
+        description="Steps under this profile run outside a transaction (autocommit_block, CREATE INDEX "
+        "CONCURRENTLY): a failure may leave partial work, so it is never rolled back automatically.",
+    )
+    description: Text | None = None
+
+
+class WindowModel(Strict):
+    timezone: TimeZone = Field(description="IANA time zone the times are in, such as America/New_York.")
+    days: list[Day] | None = Field(None, min_length=1, description="Days the window opens on.")
+    dates: list[date] | None = Field(
+        None, min_length=1, description="Dates the window opens on (YYYY-MM-DD)."
+    )
+    start: TimeOfDay = Field(description="Opening time, HH:MM.")
+    end: TimeOfDay = Field(description="Closing time, HH:MM; at or before start means the next day.")
+    finish_margin: Margin = Field(
+        "0s", validate_default=True, description="Steps must be expected to finish this long before the end."
+    )
+
+
+class SnapshotModel(Strict):
+    required: bool = Field(True, description="Refuse to start without a snapshot.")
+    rds_instance: Text | None = Field(None, description="RDS DB instance identifier.")
+    aurora_cluster: Text | None = Field(None, description="Aurora DB cluster identifier.")
+    region: Text | None = Field(None, description="AWS region, such as us-east-1.")
+    wait_ceiling: Duration = Field(
+        "30min", validate_default=True, description="How long to wait for the snapshot to be available."
+    )
+    tags: dict[Text, Text] = Field(default_factory=dict, description="Extra tags for the snapshot.")
+
+
+class AcknowledgementModel(Strict):
+    code: LintCode = Field(description="The lint finding's code, such as LK101.")
+    revision: Revision = Field(description="The revision the finding is about.")
+    reason: Text = Field(description="Why the finding is acceptable here.")
+
+
+class ChecksModel(Strict):
+    timeout: Duration = Field(
+        "30s", validate_default=True, description="statement_timeout for each check query."
+    )
+    before: list[Check] = Field(default_factory=list, description="Checks before the first step.")
+    after_each: list[Check] = Field(default_factory=list, description="Checks after every step.")
+    after_all: list[Check] = Field(default_factory=list, description="Checks after the last step.")
+
+
+class StepModel(Strict):
+    description: Text | None = None
+    on_failure: PolicyName | None = Field(None, description="halt, rollback or restore, for this step.")
+    rollback_to: Revision | None = Field(None, description="With rollback: downgrade to this revision.")
+    profile: Text | None = Field(None, description="A named profile from profiles.")
+    guards: GuardsModel | None = None
+    estimate: Duration | None = Field(None, description="Expected duration, when no rehearsal timed it.")
+    irreversible: Text | None = Field(None, description="Marks the step one-way; the text says why.")
+    reversible_because: Text | None = Field(
+        None, description="Overrides the detection of a one-way step; the text says why passing it is safe."
+    )
+    checks: list[Check] = Field(default_factory=list, description="Checks after this step.")
+
+
+class PlaybookModel(Strict):
+    version: Literal[1] = Field(description="The playbook format version: 1.")
+    description: Text | None = None
+    project: ProjectModel
+    target: TargetModel
+    audit: AuditModel | None = None
+    timings: TimingsModel = Field(default_factory=TimingsModel)
+    guards: GuardsModel = Field(default_factory=GuardsModel)
+    profiles: dict[Text, ProfileModel] = Field(default_factory=dict)
+    on_failure: PolicyName = Field("halt", description="halt, rollback or restore, for every step.")
+    rollback_to: Revision | None = Field(None, description="With rollback: downgrade to this revision.")
+    checks: ChecksModel = Field(default_factory=ChecksModel)
+    steps: dict[Revision, StepModel] = Field(default_factory=dict)
+    window: WindowModel | None = None
+    snapshot: SnapshotModel | None = None
+    acknowledgements: list[AcknowledgementModel] = Field(default_factory=list)

@@ -1,0 +1,148 @@
+"""At least twenty broken playbooks, each with its exact message (file, line, field) and never a traceback.
+
+Every file under ``invalid/`` has exactly one problem; the expected text below is
+what ``runner playbook validate`` prints after ``error: ``, with ``{file}``
+standing for the file's path as given. The files cover the three stages a
+playbook goes through: its YAML and shape, the rules between its fields, and its
+meaning against the example Alembic project and the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from runner.cli import app
+from tests.conftest import ROOT
+
+INVALID = Path(__file__).parent / "invalid"
+URL_ENV = "RUNNER_TEST_PLAYBOOK_URL"
+URL = "postgresql://postgres@127.0.0.1:5432/credentialmate"
+
+EXPECTED = {
+    "acknowledgement_bad_code.yaml": (
+        "{file} line 11, acknowledgements[0].code: 'lk101' is not a lint code (two capital letters and three digits, such as LK101)."
+    ),
+    "alembic_config_missing.yaml": (
+        "{file} line 3, project.alembic_config: examples/credentialmate/alembc.ini does not exist (alembic_config is read relative to the playbook's own directory)."
+    ),
+    "bad_time_of_day.yaml": (
+        "{file} line 14, window.end: expected a time of day as HH:MM (24-hour, quoted), found '24:00'."
+    ),
+    "check_bad_boolean.yaml": (
+        "{file} line 14, steps.20260131_0000.checks[0].nullable: expected true or false, found 'maybe'."
+    ),
+    "check_with_two_kinds.yaml": (
+        "{file} line 13, steps.20260131_0000.checks[0]: a check has exactly one kind key, found table and column; split it into one check per kind."
+    ),
+    "database_mismatch.yaml": (
+        "{file} line 10, target.database: $RUNNER_TEST_PLAYBOOK_URL points at database 'credentialmate' (postgresql://postgres@127.0.0.1:5432/credentialmate), not 'credentialmate_prod'."
+    ),
+    "duplicate_key.yaml": (
+        "{file} line 13: the key '20260131_0000' appears twice in the same mapping; YAML would keep only one of them, so remove or rename the other."
+    ),
+    "duration_without_unit.yaml": (
+        "{file} line 11, guards.lock_timeout: 2 has no unit; write it as 2ms, 2s or 2min."
+    ),
+    "duration_zero.yaml": (
+        "{file} line 11, guards.statement_timeout: '0s' is zero, which PostgreSQL reads as no limit at all; give a real limit."
+    ),
+    "empty_file.yaml": (
+        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, acknowledgements; found nothing (the file is empty)."
+    ),
+    "format_version_2.yaml": ("{file} line 1, version: must be 1, found 2."),
+    "lock_timeout_not_shorter.yaml": (
+        "{file} line 13, profiles.concurrent_index.lock_timeout: lock_timeout 10min is not shorter than the statement_timeout 1min it runs under (from the runner's default), so a lock wait would end as a statement timeout, which is never retried; make lock_timeout the shorter of the two."
+    ),
+    "missing_url_env.yaml": (
+        "{file} line 4, target.url_env: required key is missing (the environment variable that holds the database URL)."
+    ),
+    "policy_typo.yaml": (
+        "{file} line 12, steps.20260131_0000.on_failure: 'rollbak' is not one of halt, rollback, restore."
+    ),
+    "production_without_snapshot.yaml": (
+        "{file} line 7, target.environment: a production playbook takes a snapshot before the first step: add a snapshot section with required: true (only staging and rehearsal targets may go without one)."
+    ),
+    "rollback_through_enum_step.yaml": (
+        "{file} line 12, steps.20260131_0000.on_failure: rolling back after a failure at 20260131_0000 would downgrade through 20260127_0100 (Add STAGE_CHANGED action type to coordinator_actions enum), which can't be undone: its downgrade() does nothing. Use rollback_to: 20260127_0100 to stop above it, or halt or restore."
+    ),
+    "rollback_to_above_the_step.yaml": (
+        "{file} line 13, steps.20260115_0300.rollback_to: 7702d353e5b8 is not below 20260115_0300, so a rollback from 20260115_0300 can't reach it."
+    ),
+    "rollback_to_without_rollback.yaml": (
+        "{file} line 13, steps.20260131_0000.rollback_to: rollback_to only applies with on_failure: rollback, and this step's on_failure is halt."
+    ),
+    "snapshot_bad_region.yaml": (
+        "{file} line 12, snapshot.region: 'us-east1' is not an AWS region name such as us-east-1."
+    ),
+    "sql_check_scalar_and_rows.yaml": (
+        "{file} line 12, checks.after_all[0].sql: a query check compares either scalar or rows with an expected value, found both."
+    ),
+    "step_not_in_this_run.yaml": (
+        "{file} line 11, steps.20260108_0100: 20260108_0100 is not one of the steps from 20260115_0200 to 20260131_0000: 20260115_0300, 20260127_0100, 7702d353e5b8, 20260131_0000."
+    ),
+    "step_revision_prefix.yaml": (
+        "{file} line 11, steps.20260131_000: write the full revision id 20260131_0000, not a prefix of it."
+    ),
+    "top_level_list.yaml": (
+        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, acknowledgements; found a list."
+    ),
+    "unknown_check_kind.yaml": (
+        "{file} line 13, checks.after_all[1]: a check names its kind with one of the keys table, column, index, constraint, enum, sql, rows_unchanged; found the key colum (did you mean column?)."
+    ),
+    "unknown_day.yaml": (
+        "{file} line 12, window.days[0]: 'tues' is not one of mon, tue, wed, thu, fri, sat, sun."
+    ),
+    "unknown_from_revision.yaml": (
+        "{file} line 4, project.from_revision: '20260115_02OO' is not a revision of the project (did you mean 20260115_0200?); the project's heads are 20260131_0000."
+    ),
+    "unknown_profile.yaml": (
+        "{file} line 17, steps.20260131_0000.profile: 'concurent_index' is not one of the playbook's profiles (concurrent_index); define it under profiles."
+    ),
+    "unknown_step_key.yaml": (
+        "{file} line 12, steps.20260127_0100.on_falure: unknown key 'on_falure' (did you mean on_failure?); the keys allowed here are description, on_failure, rollback_to, profile, guards, estimate, irreversible, reversible_because, checks."
+    ),
+    "unknown_step_revision.yaml": (
+        "{file} line 11, steps.20260131_0001: '20260131_0001' is not a revision of the project (did you mean 20260131_0000?); the project's heads are 20260131_0000."
+    ),
+    "unknown_time_zone.yaml": (
+        "{file} line 11, window.timezone: 'Eastern' is not a time zone this machine knows; use an IANA name such as America/New_York or UTC."
+    ),
+    "unknown_top_level_key.yaml": (
+        "{file} line 10, windw: unknown key 'windw' (did you mean window?); the keys allowed at the top level are version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, acknowledgements."
+    ),
+    "url_env_not_set.yaml": (
+        "{file} line 8, target.url_env: the environment variable CREDMATE_URL_NOBODY_SET is not set; export the target's database URL in it (a playbook never holds the URL itself)."
+    ),
+    "window_without_days.yaml": (
+        "{file} line 10, window: the window needs days (such as [tue, thu]) or dates (such as [2026-02-10])."
+    ),
+    "yaml_syntax_error.yaml": (
+        "{file} line 13: is not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence)."
+    ),
+}
+
+
+def test_every_invalid_file_has_an_expected_message():
+    """A new file without an expectation (or a stale expectation) fails here, not silently."""
+    assert sorted(p.name for p in INVALID.glob("*.yaml")) == sorted(EXPECTED)
+    assert len(EXPECTED) >= 20
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_invalid_playbook_is_reported_in_one_paragraph(name, monkeypatch):
+    """runner playbook validate exits 3 with exactly the expected paragraph, and no traceback."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv(URL_ENV, URL)
+    monkeypatch.delenv("CREDMATE_URL_NOBODY_SET", raising=False)
+    source = f"tests/playbook/invalid/{name}"
+
+    result = CliRunner().invoke(app, ["playbook", "validate", source])
+
+    assert result.exit_code == 3, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.stderr == "error: " + EXPECTED[name].replace("{file}", source) + "\n"
+    assert result.stdout == ""
