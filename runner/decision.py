@@ -18,13 +18,19 @@ class Decision:
     action: Action
     reason: str
     rollback_to: str | None = None  # ROLLBACK only; None means the run's prior revision
+    next_step: str | None = None  # what the operator should do next, when the decider knows better
 
     @property
     def stops(self) -> bool:
         return self.action is not Action.CONTINUE
 
     def as_fields(self) -> dict[str, str | None]:
-        return {"action": str(self.action), "reason": self.reason, "rollback_to": self.rollback_to}
+        return {
+            "action": str(self.action),
+            "reason": self.reason,
+            "rollback_to": self.rollback_to,
+            "next_step": self.next_step,
+        }
 
 
 CONTINUE = Decision(Action.CONTINUE, "")

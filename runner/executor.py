@@ -32,6 +32,7 @@ from runner.history import History
 from runner.lockwatch import LockWatcher
 from runner.project import AlembicProject, Downgrade, Revision
 from runner.retry import LockRetryPolicy
+from runner.risk import RiskReview
 from runner.session import Guards
 from runner.stepper import Batch, Direction, Failure, FailureKind, StepOutcome, Stepper
 from runner.target import DatabaseTarget
@@ -104,20 +105,24 @@ class RunView:
 
 
 class RunHooks:
-    """Default policy: the command-line guards, no extra checks, halt on any failure."""
+    """Default policy: the command-line guards, lint's verdict, no extra checks, halt on any failure."""
 
-    def __init__(self, guards: Guards, retry: LockRetryPolicy) -> None:
+    def __init__(self, guards: Guards, retry: LockRetryPolicy, *, risk: RiskReview | None = None) -> None:
         self.guards = guards
         self.retry = retry
+        self.risk = risk
 
     def guards_for(self, revision: Revision) -> Guards:
-        return self.guards
+        """The configured guards, unless lint says this step needs its own profile."""
+        return (self.risk.guards_for(revision) if self.risk else None) or self.guards
 
     def retry_for(self, revision: Revision) -> LockRetryPolicy:
         return self.retry
 
     def before_run(self, run: RunView) -> None:
         """Raise a RunnerError to refuse the run before anything changes."""
+        if self.risk is not None:
+            self.risk.assess(run)
 
     def before_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
         return None
@@ -137,7 +142,7 @@ class RunHooks:
             return "its downgrade() does nothing"
         if revision.downgrade is Downgrade.MISSING:
             return "it has no downgrade()"
-        return None
+        return self.risk.one_way(revision) if self.risk else None
 
 
 class Executor:
@@ -336,7 +341,25 @@ class Executor:
             )
         self.audit.emit("rollback_started", revisions=[r.revision for r in path])
         down = Batch(Direction.DOWNGRADE, list(path), up.heads)
+        view.batch = down
         down_failure = stepper.run(down)
+        if down_failure is None and down.stop is not None:
+            message = (
+                f"{self._halt_message(up, failure, decision)} The rollback was stopped at {_fmt(down.heads)}: "
+                f"{down.stop.reason}."
+            )
+            return self._finish(
+                conn,
+                history,
+                view,
+                RunStatus.HALTED,
+                down.heads,
+                message,
+                batch=up,
+                down=down,
+                failure=failure,
+                decision=down.stop,
+            )
         if down_failure is not None:
             message = (
                 f"{self._halt_message(up, failure, decision)} The rollback then failed at "
@@ -388,7 +411,7 @@ class Executor:
             self.audit.emit("state_mismatch", expected=list(expected), found=list(actual))
             message += f" The version table reads {_fmt(actual)}, not {_fmt(expected)}: check it before anything else."
             status = RunStatus.HALTED if status is RunStatus.DONE else status
-        next_step = self._next_step(status, failure)
+        next_step = self._next_step(status, failure, decision)
         event = "run_finished" if status in (RunStatus.DONE, RunStatus.NOTHING_TO_DO) else "run_halted"
         self.audit.emit(
             event,
@@ -423,10 +446,12 @@ class Executor:
             what = f"Stopped: {decision.reason}."
         return f"{what} The database is at {_fmt(batch.heads)}, the last completed step."
 
-    def _next_step(self, status: RunStatus, failure: Failure | None) -> str | None:
+    def _next_step(self, status: RunStatus, failure: Failure | None, decision: Decision | None) -> str | None:
         cmd = self.settings.command
         if status in (RunStatus.DONE, RunStatus.NOTHING_TO_DO):
             return None
+        if decision is not None and decision.next_step:
+            return decision.next_step
         if status is RunStatus.RESTORE_REQUIRED:
             return "restore the database from the snapshot taken before this run; the audit log has its id."
         if status is RunStatus.ROLLED_BACK:

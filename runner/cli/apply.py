@@ -23,6 +23,7 @@ from runner.cli.common import (
     stderr,
     stdout,
 )
+from runner.cli.lint import AcknowledgeOption, parse_acknowledgements
 from runner.cli.plan import ToOption
 from runner.cli.playbook import PlaybookOption
 from runner.cli.playbook_apply import apply_playbook, window_override
@@ -31,8 +32,9 @@ from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.durations import parse_ms
 from runner.errors import ConfigError, Refused
-from runner.executor import Executor, RunResult, RunSettings, new_run_id
+from runner.executor import Executor, RunHooks, RunResult, RunSettings, new_run_id
 from runner.retry import LockRetryPolicy
+from runner.risk import RiskReview
 from runner.session import Guards
 from runner.status import Status, read_status
 
@@ -78,8 +80,13 @@ def apply(
             "--override-window", help="Run outside the playbook's maintenance window (needs --reason)."
         ),
     ] = False,
+    acknowledge: AcknowledgeOption = None,
     reason: Annotated[
-        str | None, typer.Option("--reason", help="Why the window is overridden; written to the audit log.")
+        str | None,
+        typer.Option(
+            "--reason",
+            help="Why the window is overridden or the findings are accepted; written to the audit log.",
+        ),
     ] = None,
     confirm_target: Annotated[
         str | None,
@@ -91,18 +98,22 @@ def apply(
 ) -> None:
     """Apply pending revisions one at a time, each in its own guarded transaction."""
     with boundary(debug):
+        acknowledgements = parse_acknowledgements(acknowledge, [reason] if reason else []) if acknowledge else []
         if playbook is not None:
             apply_playbook(
                 ctx,
                 playbook,
                 yes=yes,
                 confirm_target_name=confirm_target,
-                override=window_override(override_window, reason),
+                override=window_override(
+                    override_window, None if acknowledgements and not override_window else reason
+                ),
+                acknowledgements=acknowledgements,
                 json_output=json_output,
             )
-        if override_window or reason is not None:
+        if override_window:
             raise ConfigError(
-                "--override-window and --reason only apply with --playbook; there is no window without one."
+                "--override-window only applies with --playbook; there is no window without one."
             )
         guards = Guards(
             lock_timeout_ms=_ms("--lock-timeout", lock_timeout),
@@ -131,8 +142,9 @@ def apply(
             version_table=table,
             command=f"runner apply -c {config} --to {to}",
         )
+        hooks = RunHooks(guards, retry, risk=RiskReview(project, acknowledgements))
         with AuditLog(audit_log, new_run_id(), listeners=[console_listener(console)]) as audit:
-            result = Executor(project, target, audit, settings).apply(to)
+            result = Executor(project, target, audit, settings, hooks=hooks).apply(to)
         report(result, audit_log, json_output)
         raise typer.Exit(int(result.exit_code))
 

@@ -11,7 +11,7 @@ confirmed by typing the target's name, or with ``--yes --confirm-target NAME``.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import typer
@@ -25,9 +25,11 @@ from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.errors import ConfigError, Refused
 from runner.executor import Executor, RunSettings, default_operator, new_run_id
-from runner.playbook.book import TargetSpec
+from runner.lint import Acknowledgement, Calibration, read_calibration
+from runner.playbook.book import Playbook, TargetSpec
 from runner.playbook.hooks import PlaybookHooks
 from runner.playbook.schedule import WindowOverride
+from runner.risk import RiskReview
 from runner.status import read_status
 
 APPLY_OPTIONS = {
@@ -45,6 +47,12 @@ APPLY_OPTIONS = {
     "env_py_wrapper": ("--env-py-wrapper", "project.env_py_wrapper"),
     "version_table": ("--version-table", "project.version_table"),
 }
+
+
+def rehearsal_calibration(book: Playbook) -> Calibration | None:
+    """Measured step timings from the playbook's rehearsal log, when there is one to read."""
+    log = book.timings.rehearsal_log
+    return read_calibration(log) if log is not None and log.is_file() else None
 
 
 def window_override(flag: bool, reason: str | None) -> WindowOverride | None:
@@ -121,6 +129,7 @@ def apply_playbook(
     confirm_target_name: str | None,
     override: WindowOverride | None,
     json_output: bool,
+    acknowledgements: Sequence[Acknowledgement] = (),
 ) -> None:
     """Run the whole apply from the playbook; always ends with typer.Exit(exit code)."""
     from runner.cli.apply import DEFAULT_AUDIT_LOG, report  # apply.py imports this module
@@ -132,7 +141,8 @@ def apply_playbook(
     assert target is not None  # open_playbook(need_target=True) refuses without one
     table = VersionTable.parse(book.project.version_table)
     found = read_status(project, target, to=book.project.target_revision, version_table=table)
-    hooks = PlaybookHooks(book, project, override=override)
+    risk = RiskReview(project, [*book.acknowledgements, *acknowledgements], rehearsal_calibration(book))
+    hooks = PlaybookHooks(book, project, override=override, risk=risk)
     audit_path = book.audit_log or DEFAULT_AUDIT_LOG
     if found.pending:
         if not json_output:

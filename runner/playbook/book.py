@@ -121,6 +121,7 @@ class StepRules:
     profile: str | None = None
     non_transactional: bool = False
     named: bool = False  # the playbook has an entry for this step
+    guards_overridden: bool = False  # the step names its own guards or profile: lint's profile yields
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,7 @@ def _step(model: PlaybookModel, revision: str, step: StepModel, default: Failure
         profile=step.profile,
         non_transactional=bool(profile and profile.non_transactional),
         named=True,
+        guards_overridden=step.profile is not None or step.guards is not None,
     )
 
 

@@ -36,6 +36,7 @@ from runner.playbook.timings import Estimator
 from runner.playbook.window import Clock, utc_now
 from runner.project import AlembicProject, Revision
 from runner.retry import LockRetryPolicy
+from runner.risk import RiskReview
 from runner.session import Guards
 from runner.stepper import Direction, Failure
 
@@ -56,8 +57,9 @@ class PlaybookHooks(RunHooks):
         override: WindowOverride | None = None,
         confirmation: str | None = None,
         snapshotter: Snapshotter | None = None,
+        risk: RiskReview | None = None,
     ) -> None:
-        super().__init__(playbook.guards, playbook.retry)
+        super().__init__(playbook.guards, playbook.retry, risk=risk)
         self.playbook = playbook
         self.project = project
         self.schedule = Schedule(
@@ -70,13 +72,21 @@ class PlaybookHooks(RunHooks):
 
     # -- guards ---------------------------------------------------------------------------------
     def guards_for(self, revision: Revision) -> Guards:
-        return self.playbook.rules_for(revision.revision).guards
+        """The step's own guards or profile from the playbook; else lint's profile; else the defaults."""
+        rules = self.playbook.rules_for(revision.revision)
+        if rules.guards_overridden:
+            return rules.guards
+        return (self.risk.guards_for(revision) if self.risk else None) or rules.guards
 
     def retry_for(self, revision: Revision) -> LockRetryPolicy:
         return self.playbook.rules_for(revision.revision).retry
 
     def irreversible(self, revision: Revision) -> str | None:
-        return irreversible(self.playbook, revision)
+        """The playbook's word first (irreversible / reversible_because), then the downgrade and lint."""
+        rules = self.playbook.rules_for(revision.revision)
+        if rules.reversible_because:
+            return None
+        return irreversible(self.playbook, revision) or super().irreversible(revision)
 
     # -- before the run -------------------------------------------------------------------------
     def before_run(self, run: RunView) -> None:
@@ -96,6 +106,7 @@ class PlaybookHooks(RunHooks):
         if refusal is not None:
             raise refusal
         self._check_window(run)
+        super().before_run(run)  # lint, sized by this database, under the run lock
         self._preflight(run)
         self._snapshot(run)
 
@@ -189,7 +200,7 @@ class PlaybookHooks(RunHooks):
                 estimate_source=deferral.estimate.source,
                 closes=deferral.closes,
             )
-            return Decision(Action.HALT, deferral.reason)
+            return Decision(Action.HALT, deferral.reason, next_step=self._next_window_step())
         rules = self.playbook.rules_for(revision.revision)
         for check in [*self.playbook.checks.after_each, *rules.checks]:
             if isinstance(check, RowsUnchanged):
@@ -242,6 +253,14 @@ class PlaybookHooks(RunHooks):
         return decide(trouble, rules.policy, self._state(run))
 
     # -- helpers --------------------------------------------------------------------------------
+    def _next_window_step(self) -> str:
+        window = self.schedule.window
+        command = f"runner apply --playbook {self.playbook.source}"
+        opening = window.next_opening(self.schedule.clock()) if window else None
+        if opening is None:
+            return f"run {command} again in the next maintenance window (the playbook lists no later opening)."
+        return f"run {command} again when the window next opens ({window.local(opening.opens)}); it resumes here."
+
     def _heads(self, run: RunView) -> tuple[str, ...]:
         return tuple(run.batch.heads) if run.batch is not None else tuple(run.prior_heads)
 

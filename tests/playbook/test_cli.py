@@ -155,7 +155,7 @@ def test_override_window_needs_a_reason_and_a_playbook(write_playbook, target):
     assert "--override-window needs --reason" in no_reason.stderr
     no_playbook = invoke("apply", "-c", str(EXAMPLE_INI), "--override-window", "--reason", "x")
     assert no_playbook.exit_code == 3
-    assert "only apply with --playbook" in no_playbook.stderr
+    assert "only applies with --playbook" in no_playbook.stderr
 
 
 def test_a_closed_window_is_refused_and_audited_then_overridden(write_playbook, target):
