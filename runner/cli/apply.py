@@ -98,7 +98,9 @@ def apply(
 ) -> None:
     """Apply pending revisions one at a time, each in its own guarded transaction."""
     with boundary(debug):
-        acknowledgements = parse_acknowledgements(acknowledge, [reason] if reason else []) if acknowledge else []
+        acknowledgements = (
+            parse_acknowledgements(acknowledge, [reason] if reason else []) if acknowledge else []
+        )
         if playbook is not None:
             apply_playbook(
                 ctx,

@@ -258,7 +258,9 @@ class PlaybookHooks(RunHooks):
         command = f"runner apply --playbook {self.playbook.source}"
         opening = window.next_opening(self.schedule.clock()) if window else None
         if opening is None:
-            return f"run {command} again in the next maintenance window (the playbook lists no later opening)."
+            return (
+                f"run {command} again in the next maintenance window (the playbook lists no later opening)."
+            )
         return f"run {command} again when the window next opens ({window.local(opening.opens)}); it resumes here."
 
     def _heads(self, run: RunView) -> tuple[str, ...]:

@@ -73,7 +73,9 @@ def test_a_step_that_would_overrun_the_window_is_not_started(write_playbook, run
         "Tue 2026-02-17 02:00 EST. The database is at 7702d353e5b8, the last completed step."
     )
     assert result.next_step.startswith("run runner apply --playbook ")
-    assert result.next_step.endswith(" again when the window next opens (Tue 2026-02-17 02:00 EST); it resumes here.")
+    assert result.next_step.endswith(
+        " again when the window next opens (Tue 2026-02-17 02:00 EST); it resumes here."
+    )
 
 
 def test_the_halted_run_resumes_in_the_next_window(write_playbook, run_playbook, production_db):
