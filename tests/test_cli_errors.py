@@ -137,3 +137,18 @@ def test_reading_commands_give_json(production_db, command):
         "20260131_0000",
     ]
     assert {"revision", "down_revision", "message"} <= set(payload["pending"][0])
+
+
+def test_a_refused_apply_is_in_the_audit_log_without_the_password(tmp_path):
+    import json
+
+    log = tmp_path / "audit.jsonl"
+    url = f"postgresql://app:{SECRET}@127.0.0.1:1/appdb"
+    proc = run_cli("apply", "-c", INI, "--yes", "--audit-log", str(log), env={"DATABASE_URL": url})
+    assert proc.returncode == 6
+    text = log.read_text()
+    assert SECRET not in text
+    events = [json.loads(line) for line in text.splitlines()]
+    assert events[-1]["event"] == "run_refused"
+    assert events[-1]["exit_code"] == 6
+    assert "postgresql://app:***@127.0.0.1:1/appdb" in events[-1]["reason"]

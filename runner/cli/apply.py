@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +33,7 @@ from runner.cli.progress import console_listener
 from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.durations import parse_ms
-from runner.errors import ConfigError, Refused
+from runner.errors import ConfigError, Refused, RunnerError
 from runner.executor import Executor, RunHooks, RunResult, RunSettings, new_run_id
 from runner.retry import LockRetryPolicy
 from runner.risk import RiskReview
@@ -130,25 +132,38 @@ def apply(
         )
         target = resolve_target(database_url)
         assert target is not None
-        project = load_project(config, target, env_py_wrapper)
         table = VersionTable.parse(version_table)
-        found = read_status(project, target, to=to, version_table=table)
-        console = stderr if json_output else stdout
-        if confirm_target is not None:
-            check_confirmation(confirm_target, target.database)
-        elif not yes:
-            confirm(found, target.database)
         settings = RunSettings(
-            guards=guards,
-            retry=retry,
-            version_table=table,
-            command=f"runner apply -c {config} --to {to}",
+            guards=guards, retry=retry, version_table=table, command=f"runner apply -c {config} --to {to}"
         )
-        hooks = RunHooks(guards, retry, risk=RiskReview(project, acknowledgements))
-        with AuditLog(audit_log, new_run_id(), listeners=[console_listener(console)]) as audit:
+        console = stderr if json_output else stdout
+        with (
+            AuditLog(audit_log, new_run_id(), listeners=[console_listener(console)]) as audit,
+            audited(audit),
+        ):
+            project = load_project(config, target, env_py_wrapper)
+            if confirm_target is not None:
+                check_confirmation(confirm_target, target.database)
+            elif not yes:
+                confirm(read_status(project, target, to=to, version_table=table), target.database)
+            hooks = RunHooks(guards, retry, risk=RiskReview(project, acknowledgements))
             result = Executor(project, target, audit, settings, hooks=hooks).apply(to)
         report(result, audit_log, json_output)
         raise typer.Exit(int(result.exit_code))
+
+
+@contextmanager
+def audited(audit: AuditLog) -> Iterator[None]:
+    """A refusal before the executor starts (bad revision, unreachable, not confirmed) is logged too."""
+    try:
+        yield
+    except RunnerError as exc:
+        if not exc.audited:
+            audit.emit(
+                "run_refused", reason=exc.message, next_step=exc.next_step, exit_code=int(exc.exit_code)
+            )
+            exc.audited = True
+        raise
 
 
 def check_confirmation(given: str, name: str) -> None:
