@@ -9,14 +9,20 @@ wrong database is refused before any DDL.
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from runner.db import ServerIdentity
 from runner.durations import format_ms, parse_ms
 from runner.errors import ConfigError, Refused
+
+STATEMENT_TEXT_LIMIT = 4000  # characters of one statement kept in the audit log
 
 
 @dataclass(frozen=True)
@@ -155,3 +161,48 @@ def verify(check: SessionCheck, guards: Guards, runner: ServerIdentity) -> None:
                 "No migration was run.",
                 next_step="connect directly to PostgreSQL rather than through a transaction pooler.",
             )
+
+
+def capture_statements(connection: Any, sink: Callable[[], list[dict[str, Any]] | None]) -> None:
+    """Every statement env.py's connection runs during a step, kept for that step's audit event.
+
+    They are written with the step's outcome (applied or failed), one fsync per
+    step rather than per statement; a step cut short by a crash rolled back, so
+    its statements changed nothing.
+    """
+
+    def before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
+        conn.info["runner_statement_started"] = time.monotonic()
+
+    def after(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
+        into = sink()  # the list of the step in flight, or None between steps
+        if into is None:
+            return
+        started = conn.info.pop("runner_statement_started", time.monotonic())
+        into.append(
+            {
+                "sql": statement.strip()[:STATEMENT_TEXT_LIMIT],
+                "ms": round((time.monotonic() - started) * 1000, 2),
+            }
+        )
+
+    event.listen(connection, "before_cursor_execute", before)
+    event.listen(connection, "after_cursor_execute", after)
+
+
+@contextmanager
+def pgoptions(guards: Guards) -> Iterator[None]:
+    """Connections env.py opens get the guards from libpq too (a second layer)."""
+    previous = os.environ.get("PGOPTIONS")
+    os.environ["PGOPTIONS"] = f"{previous} {guards.pgoptions()}".strip() if previous else guards.pgoptions()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PGOPTIONS", None)
+        else:
+            os.environ["PGOPTIONS"] = previous

@@ -14,108 +14,40 @@ committed step.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import psycopg
 from alembic.runtime.migration import MigrationStep
-from sqlalchemy import event
 from tenacity import Retrying, retry_if_result
 
 from runner import blockers, history
 from runner.audit import AuditLog
 from runner.db import ServerIdentity, same_heads
-from runner.decision import Decision
 from runner.durations import format_ms
-from runner.errors import EnvPyError, Refused, RunnerError
+from runner.errors import Refused, RunnerError
 from runner.guarded_env import GuardedEnvironment
 from runner.interrupts import interruptible_waits
 from runner.lockwatch import LockWatcher
 from runner.project import AlembicProject, Revision
-from runner.redact import redact
-from runner.retry import QUERY_CANCELED, LockRetryPolicy, is_lock_timeout, sqlstate
-from runner.session import Guards, SessionCheck, prepare, verify
-
-STATEMENT_TEXT_LIMIT = 4000
-CANCELLED_MESSAGE = "interrupted: the statement was cancelled on request (Ctrl-C here, or pg_cancel_backend from another session)"
-
-
-class Direction(StrEnum):
-    UPGRADE = "upgrade"
-    DOWNGRADE = "downgrade"
-
-
-class FailureKind(StrEnum):
-    LOCK_TIMEOUT = "lock_timeout"
-    STATEMENT_TIMEOUT = "statement_timeout"
-    ERROR = "error"  # the migration or env.py raised
-    REFUSED = "refused"  # a guard refused before the step ran
-    INTERRUPTED = "interrupted"
-    NO_PROGRESS = "no_progress"  # env.py returned without running the step
-
-
-@dataclass(frozen=True)
-class Failure:
-    kind: FailureKind
-    revision: str | None
-    message: str
-    sqlstate: str | None = None
-    statement: str | None = None
-    attempts: int = 1
-    error: RunnerError | None = None
-
-    def as_fields(self) -> dict[str, Any]:
-        return redact(
-            {
-                "kind": str(self.kind),
-                "revision": self.revision,
-                "message": self.message,
-                "sqlstate": self.sqlstate,
-                "statement": self.statement,
-                "attempts": self.attempts,
-            }
-        )
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    revision: str
-    direction: Direction
-    duration_ms: int
-    attempts: int
-
-
-# Hooks the run supplies: guards for a step, and a decision before / after it.
-GuardsFor = Callable[[Revision], Guards]
-RetryFor = Callable[[Revision], LockRetryPolicy]
-StepHook = Callable[[Revision, Direction], Decision | None]
-
-
-@dataclass
-class Batch:
-    """Revisions to apply in one direction, and where the run has got to."""
-
-    direction: Direction
-    todo: list[Revision]
-    heads: tuple[str, ...]
-    done: list[StepOutcome] = field(default_factory=list)
-    stop: Decision | None = None
-    # the step in flight
-    current: Revision | None = None
-    current_prior: tuple[str, ...] = ()
-    current_started: float = 0.0
-    current_started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    heads_after: tuple[str, ...] | None = None
-    attempts: dict[str, int] = field(default_factory=dict)
-    session: SessionCheck | None = None
-    session_guards: Guards | None = None
-    statements: list[dict[str, Any]] = field(default_factory=list)  # run by the step in flight
+from runner.retry import sqlstate
+from runner.session import Guards, capture_statements, pgoptions, prepare, verify
+from runner.steps import (
+    CANCELLED_MESSAGE,
+    Batch,
+    Direction,
+    Failure,
+    FailureKind,
+    GuardsFor,
+    RetryFor,
+    StepHook,
+    StepOutcome,
+    kind_of,
+    message_of,
+    statement_of,
+)
 
 
 class Stepper:
@@ -208,8 +140,8 @@ class Stepper:
         except RunnerError as exc:
             return self._failed(batch, FailureKind.REFUSED, exc.message, None, error=exc)
         except Exception as exc:
-            kind = _kind_of(exc)
-            message = CANCELLED_MESSAGE if kind is FailureKind.INTERRUPTED else _message_of(exc)
+            kind = kind_of(exc)
+            message = CANCELLED_MESSAGE if kind is FailureKind.INTERRUPTED else message_of(exc)
             return self._failed(batch, kind, message, exc)
         if batch.current is not None:  # env.py held one outer transaction: committed only now
             self._committed(batch)
@@ -231,7 +163,7 @@ class Stepper:
             on_connection=lambda connection: self._guard_connection(batch, connection, guards),
             on_version_apply=lambda **kw: self._on_version_apply(batch, **kw),
         )
-        with _pgoptions(guards), interruptible_waits(), environment:
+        with pgoptions(guards), interruptible_waits(), environment:
             self.project.run_env()
 
     def _guard_connection(self, batch: Batch, connection: Any, guards: Guards) -> None:
@@ -239,7 +171,7 @@ class Stepper:
         self.audit.emit("session_checked", **check.as_fields())
         verify(check, guards, self.runner_identity)
         batch.session, batch.session_guards = check, guards
-        _capture_statements(connection, batch)
+        capture_statements(connection, lambda: batch.statements if batch.current is not None else None)
 
     def _feeder(self, batch: Batch) -> Callable[[Any, Any], Iterator[Any]]:
         def steps(heads: Any, context: Any) -> Iterator[Any]:
@@ -375,7 +307,7 @@ class Stepper:
         error: RunnerError | None = None,
     ) -> Failure:
         revision = batch.current
-        statement = _statement_of(exc)
+        statement = statement_of(exc)
         lock_wait = self._lock_wait()
         failure = Failure(
             kind=kind,
@@ -425,77 +357,8 @@ class Stepper:
         return wait.as_fields() if wait.seen else {}
 
 
-def _kind_of(exc: BaseException) -> FailureKind:
-    if is_lock_timeout(exc):
-        return FailureKind.LOCK_TIMEOUT
-    if sqlstate(exc) == QUERY_CANCELED:
-        # the same SQLSTATE means a statement_timeout, or a cancel request (Ctrl-C, pg_cancel_backend)
-        return FailureKind.INTERRUPTED if "user request" in str(exc) else FailureKind.STATEMENT_TIMEOUT
-    return FailureKind.ERROR
-
-
-def _message_of(exc: BaseException) -> str:
-    original = getattr(exc, "orig", None) or exc
-    text = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
-    if isinstance(exc, AssertionError) and not str(exc):
-        text = (
-            "AssertionError inside Alembic: env.py probably handed Alembic a connection already inside a "
-            "transaction, which autocommit_block() can't use"
-        )
-    return redact(f"{type(original).__name__}: {text}")
-
-
-def _statement_of(exc: BaseException | None) -> str | None:
-    statement = getattr(exc, "statement", None)
-    return redact(str(statement))[:STATEMENT_TEXT_LIMIT] if statement else None
-
-
-def _capture_statements(connection: Any, batch: Batch) -> None:
-    """Every statement env.py's connection runs during a step, kept for that step's audit event.
-
-    They are written with the step's outcome (applied or failed), one fsync per
-    step rather than per statement; a step cut short by a crash rolled back, so
-    its statements changed nothing.
-    """
-
-    def before(
-        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
-    ) -> None:
-        conn.info["runner_statement_started"] = time.monotonic()
-
-    def after(
-        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
-    ) -> None:
-        if batch.current is None:
-            return
-        started = conn.info.pop("runner_statement_started", time.monotonic())
-        batch.statements.append(
-            {
-                "sql": statement.strip()[:STATEMENT_TEXT_LIMIT],
-                "ms": round((time.monotonic() - started) * 1000, 2),
-            }
-        )
-
-    event.listen(connection, "before_cursor_execute", before)
-    event.listen(connection, "after_cursor_execute", after)
-
-
-@contextmanager
-def _pgoptions(guards: Guards) -> Iterator[None]:
-    """Connections env.py opens get the guards from libpq too (a second layer)."""
-    previous = os.environ.get("PGOPTIONS")
-    os.environ["PGOPTIONS"] = f"{previous} {guards.pgoptions()}".strip() if previous else guards.pgoptions()
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("PGOPTIONS", None)
-        else:
-            os.environ["PGOPTIONS"] = previous
-
-
 def _fmt(heads: tuple[str, ...] | list[str]) -> str:
     return ", ".join(heads) or "<base>"
 
 
-__all__ = ["Batch", "Direction", "EnvPyError", "Failure", "FailureKind", "StepOutcome", "Stepper"]
+__all__ = ["Stepper"]

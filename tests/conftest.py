@@ -71,9 +71,10 @@ PROJECTS = ROOT / "tests" / "projects"
 def run_apply():
     """Run the executor in-process against a test database; returns (result, audit events)."""
     from runner.audit import AuditLog
-    from runner.executor import Executor, RunSettings, new_run_id
+    from runner.executor import Executor
     from runner.project import AlembicProject
     from runner.retry import LockRetryPolicy
+    from runner.run import RunSettings, new_run_id
     from runner.session import Guards
     from runner.target import DatabaseTarget
 

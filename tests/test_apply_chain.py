@@ -5,9 +5,9 @@ from __future__ import annotations
 from contextlib import closing
 
 from runner.decision import Decision, halt
-from runner.executor import RunHooks, RunStatus
 from runner.history import rows_for_run
 from runner.retry import LockRetryPolicy
+from runner.run import RunHooks, RunStatus
 from runner.session import Guards
 from tests import pg
 from tests.conftest import EXAMPLE_HEAD, EXAMPLE_PENDING, PRODUCTION_REVISION, events_named

@@ -7,8 +7,8 @@ from contextlib import closing
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from runner.executor import RunStatus
 from runner.project import AlembicProject
+from runner.run import RunStatus
 from tests import pg
 from tests.conftest import PROJECTS, events_named
 

@@ -7,7 +7,7 @@ from contextlib import closing
 
 import pytest
 
-from runner.executor import RunStatus
+from runner.run import RunStatus
 from runner.session import Guards
 from tests import pg
 from tests.conftest import PROJECTS, events_named

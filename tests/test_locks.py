@@ -6,8 +6,8 @@ import threading
 import time
 from contextlib import closing
 
-from runner.executor import RunStatus
 from runner.retry import LockRetryPolicy
+from runner.run import RunStatus
 from runner.session import Guards
 from tests import pg
 from tests.conftest import PROJECTS, events_named

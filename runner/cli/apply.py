@@ -34,9 +34,10 @@ from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.durations import parse_ms
 from runner.errors import ConfigError, Refused, RunnerError
-from runner.executor import Executor, RunHooks, RunResult, RunSettings, new_run_id
+from runner.executor import Executor
 from runner.retry import LockRetryPolicy
 from runner.risk import RiskReview
+from runner.run import RunHooks, RunResult, RunSettings, new_run_id
 from runner.session import Guards
 from runner.status import Status, read_status
 

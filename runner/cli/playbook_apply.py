@@ -24,12 +24,13 @@ from runner.cli.progress import console_listener
 from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.errors import ConfigError, Refused
-from runner.executor import Executor, RunSettings, default_operator, new_run_id
+from runner.executor import Executor
 from runner.lint import Acknowledgement, Calibration, read_calibration
 from runner.playbook.book import Playbook, TargetSpec
 from runner.playbook.hooks import PlaybookHooks
 from runner.playbook.schedule import WindowOverride
 from runner.risk import RiskReview
+from runner.run import RunSettings, default_operator, new_run_id
 from runner.status import read_status
 
 APPLY_OPTIONS = {

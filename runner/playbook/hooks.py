@@ -17,7 +17,6 @@ from typing import Any
 from runner.db import VersionTable
 from runner.decision import Action, Decision
 from runner.errors import Refused
-from runner.executor import RunHooks, RunView
 from runner.playbook.book import Playbook, SnapshotSpec
 from runner.playbook.checks import (
     CheckResult,
@@ -37,8 +36,9 @@ from runner.playbook.window import Clock, utc_now
 from runner.project import AlembicProject, Revision
 from runner.retry import LockRetryPolicy
 from runner.risk import RiskReview
+from runner.run import RunHooks, RunView
 from runner.session import Guards
-from runner.stepper import Direction, Failure
+from runner.steps import Direction, Failure
 
 Snapshotter = Callable[[RunView, SnapshotSpec], None]
 RUN_SCOPE = "<run>"

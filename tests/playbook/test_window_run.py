@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from runner.errors import ExitCode, Refused
-from runner.executor import RunStatus
 from runner.playbook.schedule import WindowOverride
+from runner.run import RunStatus
 from tests import pg
 from tests.conftest import EXAMPLE_HEAD, PRODUCTION_REVISION
 from tests.playbook.conftest import FakeClock, at, named
