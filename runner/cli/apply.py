@@ -6,16 +6,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runner.audit import AuditLog
 from runner.cli.common import (
     ConfigOption,
     DatabaseUrlOption,
     DebugOption,
     JsonOption,
+    PlaybookOption,
     VersionTableOption,
     WrapperOption,
     boundary,
@@ -25,21 +25,19 @@ from runner.cli.common import (
     stderr,
     stdout,
 )
-from runner.cli.lint import AcknowledgeOption, parse_acknowledgements
+from runner.cli.lint import AcknowledgeOption
 from runner.cli.plan import ToOption
-from runner.cli.playbook import PlaybookOption
-from runner.cli.playbook_apply import apply_playbook, window_override
-from runner.cli.progress import console_listener
 from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.durations import parse_ms
 from runner.errors import ConfigError, Refused, RunnerError
-from runner.executor import Executor
 from runner.retry import LockRetryPolicy
-from runner.risk import RiskReview
-from runner.run import RunHooks, RunResult, RunSettings, new_run_id
 from runner.session import Guards
 from runner.status import Status, read_status
+
+if TYPE_CHECKING:
+    from runner.audit import AuditLog
+    from runner.run import RunResult
 
 DEFAULT_AUDIT_LOG = Path("runner-audit.jsonl")
 
@@ -100,11 +98,21 @@ def apply(
     ] = None,
 ) -> None:
     """Apply pending revisions one at a time, each in its own guarded transaction."""
+    # Imported here, not at the top: the CLI starts faster for the commands that don't apply.
+    from runner.audit import AuditLog
+    from runner.cli.lint_view import parse_acknowledgements
+    from runner.cli.progress import console_listener
+    from runner.executor import Executor
+    from runner.risk import RiskReview
+    from runner.run import RunHooks, RunSettings, new_run_id
+
     with boundary(debug):
         acknowledgements = (
             parse_acknowledgements(acknowledge, [reason] if reason else []) if acknowledge else []
         )
         if playbook is not None:
+            from runner.cli.playbook_apply import apply_playbook, window_override
+
             apply_playbook(
                 ctx,
                 playbook,

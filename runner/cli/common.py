@@ -56,6 +56,16 @@ def _console(*, to_stderr: bool) -> Console:
     return console
 
 
+PlaybookOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--playbook",
+        help="A YAML playbook: the project, target, guards, checks, failure policies and window. With it, "
+        "the options the playbook sets can't be given on the command line.",
+    ),
+]
+
+
 stdout = _console(to_stderr=False)
 stderr = _console(to_stderr=True)
 

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import typer
 
-from runner import offline
 from runner.cli.common import (
     ConfigOption,
     DatabaseUrlOption,
     DebugOption,
     JsonOption,
+    PlaybookOption,
     VersionTableOption,
     WrapperOption,
     boundary,
@@ -20,9 +20,6 @@ from runner.cli.common import (
     resolve_target,
     stdout,
 )
-from runner.cli.lint import add_risks, lint_pending, show_risks
-from runner.cli.playbook import PlaybookOption
-from runner.cli.playbook_plan import plan_playbook
 from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.status import read_status
@@ -51,8 +48,13 @@ def plan(
     ] = True,
 ) -> None:
     """Show the steps an apply would take, one revision per transaction, in order."""
+    from runner import offline
+    from runner.cli.lint_view import add_risks, lint_pending, show_risks
+
     with boundary(debug):
         if playbook is not None:
+            from runner.cli.playbook_plan import plan_playbook
+
             plan_playbook(
                 ctx,
                 playbook,

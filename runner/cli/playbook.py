@@ -13,27 +13,19 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from runner.cli.common import DebugOption, JsonOption, boundary, print_json, stderr, stdout
+from runner.cli.common import DebugOption, JsonOption, PlaybookOption, boundary, print_json, stderr, stdout
 from runner.errors import ConfigError, RunnerError
-from runner.playbook import InvalidPlaybook, Playbook, load_playbook
-from runner.playbook.model import PlaybookModel
-from runner.playbook.problems import Severity, render_all
-from runner.playbook.validate import load_project, meaning
-from runner.project import AlembicProject
-from runner.target import DatabaseTarget
 
-PlaybookOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--playbook",
-        help="A YAML playbook: the project, target, guards, checks, failure policies and window. With it, "
-        "the options the playbook sets can't be given on the command line.",
-    ),
-]
+if TYPE_CHECKING:  # the playbook package loads pydantic models: only import it when a playbook is used
+    from runner.playbook import Playbook
+    from runner.project import AlembicProject
+    from runner.target import DatabaseTarget
+
+__all__ = ["Opened", "PlaybookOption", "app", "open_playbook", "print_warnings", "refuse_overlaps"]
 
 app = typer.Typer(
     help="Declarative playbooks: check one against the project, or print their JSON Schema.",
@@ -53,6 +45,11 @@ class Opened:
 
 def open_playbook(path: Path, *, need_target: bool = True) -> Opened:
     """Load and validate ``path``; InvalidPlaybook (exit 3) listing every error."""
+    from runner.playbook import InvalidPlaybook, load_playbook
+    from runner.playbook.problems import Severity, render_all
+    from runner.playbook.validate import load_project, meaning
+    from runner.target import DatabaseTarget
+
     playbook = load_playbook(path)
     raw_url = os.environ.get(playbook.target.url_env)
     target: DatabaseTarget | None = None
@@ -100,6 +97,8 @@ def validate(
     debug: DebugOption = False,
 ) -> None:
     """Check a playbook's shape, then its meaning against the Alembic project and the environment."""
+    from runner.playbook import InvalidPlaybook
+
     with boundary(debug):
         try:
             opened = open_playbook(file, need_target=not no_env_check)
@@ -134,6 +133,8 @@ def validate(
 @app.command("schema")
 def schema() -> None:
     """Print the playbook's JSON Schema (for editor completion and CI checks)."""
+    from runner.playbook.model import PlaybookModel
+
     document = PlaybookModel.model_json_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "migration-runner playbook"

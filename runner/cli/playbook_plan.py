@@ -60,7 +60,7 @@ def plan_playbook(
         payload = found.as_json()
         payload["playbook"] = playbook_json(book, pending, schedule)
         if report is not None:
-            from runner.cli.lint import add_risks
+            from runner.cli.lint_view import add_risks
 
             add_risks(payload, report)
         if sql:
@@ -74,7 +74,7 @@ def plan_playbook(
     show_status(found)
     show_playbook(book, pending, schedule)
     if report is not None:
-        from runner.cli.lint import show_risks
+        from runner.cli.lint_view import show_risks
 
         show_risks(report)
     for step in shown_sql:
@@ -103,7 +103,7 @@ def _status(opened: Opened, from_revision: str | None) -> Status:
 def _lint(opened: Opened, pending: list[Revision], rendered: list[RenderedStep]) -> Any:
     """The lint report with the playbook's acknowledgements, or None when runner.lint is not there."""
     try:
-        from runner.cli.lint import read_target_stats
+        from runner.cli.lint_view import read_target_stats
         from runner.lint import Acknowledgement, analyse
     except ImportError:  # lint is a separate part of the runner; the plan stands without it
         return None

@@ -1,0 +1,212 @@
+"""What ``runner lint`` and ``runner plan`` print of a lint report, and how their inputs are read.
+
+Kept apart from the command itself so that starting the CLI doesn't import the
+linter (and its parser) for commands that never lint.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from runner import db
+from runner.cli.common import stdout
+from runner.errors import ConfigError
+from runner.lint import Acknowledgement, LintReport, Severity, Stats, analyse, read_stats
+from runner.lint.estimate import about
+from runner.lint.report import ordered, summary_line
+from runner.offline import RenderedStep
+from runner.project import AlembicProject
+from runner.status import Status
+from runner.target import DatabaseTarget
+
+
+@dataclass(frozen=True)
+class PlaybookInputs:
+    """What runner lint takes from a playbook: the project, the target's URL variable, acknowledgements."""
+
+    config: Path
+    to: str
+    from_revision: str | None
+    version_table: str
+    env_py_wrapper: str | None
+    url_env: str
+    acknowledgements: tuple[Acknowledgement, ...]
+    rehearsal_log: Path | None
+
+    def target(self) -> DatabaseTarget | None:
+        raw = os.environ.get(self.url_env)
+        return DatabaseTarget.parse(raw, source=f"${self.url_env}") if raw else None
+
+    @classmethod
+    def load(cls, ctx: typer.Context, path: Path) -> PlaybookInputs:
+        for name, option in _PLAYBOOK_SETS.items():
+            source = ctx.get_parameter_source(name)
+            if source is not None and source.name == "COMMANDLINE":
+                raise ConfigError(
+                    f"{option} can't be combined with --playbook: the playbook sets it. Change the playbook "
+                    "instead, so the lint covers what will run."
+                )
+        from runner.playbook import load_playbook  # the playbook package is optional for lint
+
+        book = load_playbook(path)
+        project, timings = book.project, book.timings
+        rehearsal = (
+            timings.rehearsal_log if timings.rehearsal_log and Path(timings.rehearsal_log).is_file() else None
+        )
+        return cls(
+            config=Path(project.alembic_config),
+            to=project.target_revision,
+            from_revision=project.from_revision,
+            version_table=project.version_table,
+            env_py_wrapper=project.env_py_wrapper,
+            url_env=book.target.url_env,
+            acknowledgements=tuple(
+                Acknowledgement(a.code, a.revision, a.reason) for a in book.acknowledgements
+            ),
+            rehearsal_log=rehearsal,
+        )
+
+
+_PLAYBOOK_SETS = {
+    "config": "--config",
+    "database_url": "--database-url",
+    "to": "--to",
+    "env_py_wrapper": "--env-py-wrapper",
+    "version_table": "--version-table",
+}
+
+
+def parse_acknowledgements(specs: list[str], reasons: list[str]) -> list[Acknowledgement]:
+    if not specs:
+        if reasons:
+            raise ConfigError("--reason was given without --acknowledge CODE:REVISION.")
+        return []
+    if len(reasons) == 1:
+        reasons = reasons * len(specs)
+    if len(reasons) != len(specs):
+        raise ConfigError(
+            f"{len(specs)} --acknowledge option(s) but {len(reasons)} --reason option(s): give one reason for "
+            "each acknowledgement, or one for all of them."
+        )
+    return [Acknowledgement.parse(spec, text) for spec, text in zip(specs, reasons, strict=True)]
+
+
+def read_target_stats(target: DatabaseTarget | None) -> Stats | None:
+    """Table sizes from the target, on the runner's own short-lived connection; None without a target."""
+    if target is None:
+        return None
+    with closing(db.connect(target, application_name="migration-runner lint")) as conn:
+        conn.execute("SET statement_timeout = '30s'")
+        return read_stats(conn)
+
+
+def risk_table(report: LintReport) -> Table:
+    """The seed write-up's table: risk, lock, reversible, estimated time, per step."""
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    for column in ("#", "revision", "risk", "lock", "reversible", "est. time", "findings"):
+        table.add_column(column)
+    for number, step in enumerate(report.steps, start=1):
+        findings = report.findings_for(step.revision)
+        counts = [f"{sum(1 for f in findings if f.severity is s)} {s}" for s in Severity]
+        shown = ", ".join(c for c in counts if not c.startswith("0 ")) or "none"
+        estimate = about(step.estimated_ms) if step.estimated_ms is not None else "unknown"
+        if step.measured_ms is not None:
+            estimate += f" (rehearsal {about(step.measured_ms)})"
+        table.add_row(
+            str(number),
+            step.revision,
+            str(step.risk),
+            step.lock_text(),
+            step.reversible_text(),
+            estimate,
+            shown,
+        )
+    return table
+
+
+def show_report(found: Status, report: LintReport) -> None:
+    stdout.print(f"Target   {found.target}", markup=False)
+    sized = (
+        f"sized from {report.database}"
+        if report.sized
+        else "no database URL: every existing table assumed large"
+    )
+    stdout.print(f"Sizes    {sized}", markup=False)
+    if not report.steps:
+        stdout.print("Nothing pending: nothing to lint.", markup=False)
+        return
+    stdout.print(risk_table(report))
+    for step in report.steps:
+        findings = ordered(report.findings_for(step.revision))
+        if not findings:
+            continue
+        stdout.print("")
+        stdout.rule(f"{step.revision} ({step.message})", style="none")
+        for finding in findings:
+            status = f" (acknowledged: {finding.reason})" if finding.acknowledged else ""
+            stdout.print(f"[{finding.severity}] {finding.code} {finding.slug}{status}", markup=False)
+            stdout.print(_indent(finding.message), markup=False)
+            if finding.severity is not Severity.INFO:
+                stdout.print(_indent(finding.help), markup=False)
+                stdout.print(_indent(finding.acknowledge), markup=False)
+    for unused in report.unused_acknowledgements:
+        stdout.print(
+            f"Acknowledgement {unused.code}:{unused.revision} matched no finding; check the code and revision.",
+            markup=False,
+        )
+    stdout.print("")
+    stdout.print(summary_line(report), markup=False)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line if line else line for line in text.splitlines())
+
+
+def lint_pending(
+    project: AlembicProject,
+    found: Status,
+    target: DatabaseTarget | None,
+    *,
+    version_table: str,
+    rendered: list[RenderedStep] | None = None,
+) -> LintReport:
+    """The lint report ``runner plan`` shows next to the steps."""
+    return analyse(
+        project,
+        list(found.pending),
+        stats=read_target_stats(target),
+        version_table=version_table,
+        rendered=rendered or None,
+    )
+
+
+def add_risks(payload: dict[str, Any], report: LintReport) -> None:
+    """Plan's JSON, with each pending step's risk and findings added (no existing key changes)."""
+    by_revision = {step.revision: step for step in report.steps}
+    for step in payload.get("pending", []):
+        risk = by_revision.get(step["revision"])
+        step["risk"] = risk.as_json() if risk else None
+        step["findings"] = [f.as_json() for f in report.findings_for(step["revision"])]
+    payload["lint"] = {"sized": report.sized, "database": report.database, "summary": report.counts()}
+
+
+def show_risks(report: LintReport) -> None:
+    """Plan's text: the risk table, then one line per finding that is not a note."""
+    stdout.print("")
+    stdout.print(risk_table(report))
+    notable = [f for f in report.findings if f.severity is not Severity.INFO]
+    for finding in notable:
+        mark = " (acknowledged)" if finding.acknowledged else ""
+        stdout.print(
+            f"[{finding.severity}] {finding.code} {finding.revision}{mark}: {finding.message}", markup=False
+        )
+    stdout.print(
+        f"{summary_line(report)} runner lint shows every finding with its safer version.", markup=False
+    )
