@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +23,9 @@ from runner.cli.common import (
 from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.status import read_status
+
+if TYPE_CHECKING:
+    from runner.offline import RenderedStep
 
 ToOption = Annotated[str, typer.Option("--to", help="Target revision (default: the head).")]
 
@@ -85,19 +88,28 @@ def plan(
             if report is not None:
                 add_risks(payload, report)
             if sql:
-                by_revision = {r.revision: r for r in rendered}
-                for step in payload["pending"]:
-                    done = by_revision.get(step["revision"])
-                    step["sql"] = done.sql if done else None
-                    step["sql_error"] = done.error if done else None
+                add_sql(payload, rendered)
             print_json(payload)
             return
         show_status(found)
         if report is not None:
             show_risks(report)
-        for step in rendered:
-            stdout.rule(f"{step.revision} ({step.direction})")
-            if step.error:
-                stdout.print(f"-- cannot render offline: {step.error}", markup=False)
-            else:
-                stdout.print(step.sql or "", markup=False, end="")
+        show_sql(rendered)
+
+
+def add_sql(payload: dict[str, Any], rendered: list[RenderedStep]) -> None:
+    """Each pending step's offline SQL (or why it can't be rendered) in plan's JSON."""
+    by_revision = {r.revision: r for r in rendered}
+    for step in payload["pending"]:
+        done = by_revision.get(step["revision"])
+        step["sql"] = done.sql if done else None
+        step["sql_error"] = done.error if done else None
+
+
+def show_sql(rendered: list[RenderedStep]) -> None:
+    for step in rendered:
+        stdout.rule(f"{step.revision} ({step.direction})")
+        if step.error:
+            stdout.print(f"-- cannot render offline: {step.error}", markup=False)
+        else:
+            stdout.print(step.sql or "", markup=False, end="")

@@ -15,7 +15,8 @@ from typing import Any
 import typer
 
 from runner import offline
-from runner.cli.common import print_json, stdout
+from runner.cli.common import print_json
+from runner.cli.plan import add_sql, show_sql
 from runner.cli.playbook import Opened, open_playbook, print_warnings, refuse_overlaps
 from runner.cli.playbook_view import playbook_json, show_playbook
 from runner.cli.status import show_status
@@ -64,11 +65,7 @@ def plan_playbook(
 
             add_risks(payload, report)
         if sql:
-            by_revision = {r.revision: r for r in shown_sql}
-            for step in payload["pending"]:
-                done = by_revision.get(step["revision"])
-                step["sql"] = done.sql if done else None
-                step["sql_error"] = done.error if done else None
+            add_sql(payload, shown_sql)
         print_json(payload)
         return
     show_status(found)
@@ -77,12 +74,7 @@ def plan_playbook(
         from runner.cli.lint_view import show_risks
 
         show_risks(report)
-    for step in shown_sql:
-        stdout.rule(f"{step.revision} ({step.direction})")
-        if step.error:
-            stdout.print(f"-- cannot render offline: {step.error}", markup=False)
-        else:
-            stdout.print(step.sql or "", markup=False, end="")
+    show_sql(shown_sql)
 
 
 def _status(opened: Opened, from_revision: str | None) -> Status:
