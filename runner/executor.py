@@ -236,52 +236,27 @@ class Executor:
         down = Batch(Direction.DOWNGRADE, list(path), up.heads)
         view.batch = down
         down_failure = stepper.run(down)
-        if down_failure is None and down.stop is not None:
-            message = (
-                f"{self._halt_message(up, failure, decision)} The rollback was stopped at {_fmt(down.heads)}: "
-                f"{down.stop.reason}."
-            )
-            return self._finish(
-                conn,
-                history,
-                view,
-                RunStatus.HALTED,
-                down.heads,
-                message,
-                batch=up,
-                down=down,
-                failure=failure,
-                decision=down.stop,
-            )
+        opening = self._halt_message(up, failure, decision)  # what made the run roll back
+        status, why = RunStatus.ROLLED_BACK, decision
         if down_failure is not None:
-            message = (
-                f"{self._halt_message(up, failure, decision)} The rollback then failed at "
-                f"{down_failure.revision}: {down_failure.message}."
-            )
-            return self._finish(
-                conn,
-                history,
-                view,
-                RunStatus.HALTED,
-                down.heads,
-                message,
-                batch=up,
-                down=down,
-                failure=down_failure,
-                decision=decision,
-            )
-        message = f"{self._halt_message(up, failure, decision)} Rolled back to {_fmt(down.heads)}."
+            status, failure = RunStatus.HALTED, down_failure
+            ending = f"The rollback then failed at {down_failure.revision}: {down_failure.message}."
+        elif down.stop is not None:
+            status, why = RunStatus.HALTED, down.stop
+            ending = f"The rollback was stopped at {_fmt(down.heads)}: {down.stop.reason}."
+        else:
+            ending = f"Rolled back to {_fmt(down.heads)}."
         return self._finish(
             conn,
             history,
             view,
-            RunStatus.ROLLED_BACK,
+            status,
             down.heads,
-            message,
+            f"{opening} {ending}",
             batch=up,
             down=down,
             failure=failure,
-            decision=decision,
+            decision=why,
         )
 
     # -- the end of a run ---------------------------------------------------------------------
