@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import closing
 
-from runner.decision import Decision, halt
+from runner.decision import Action, Decision, halt
 from runner.history import rows_for_run
 from runner.retry import LockRetryPolicy
 from runner.run import RunHooks, RunStatus
@@ -98,3 +98,31 @@ def test_target_revision_stops_the_chain_there(example_ini, production_db, run_a
 
     assert [s.revision for s in result.applied] == EXAMPLE_PENDING[:3]
     assert pg.heads(production_db) == ["7702d353e5b8"]
+
+
+class RollBackOnFailure(RunHooks):
+    def __init__(self) -> None:
+        super().__init__(Guards(), LockRetryPolicy(attempts=1))
+
+    def on_failure(self, failure, run) -> Decision:
+        return Decision(Action.ROLLBACK, f"rollback after {failure.revision}")
+
+
+def test_a_rollback_that_fails_halts_at_the_revision_it_reached(new_db, run_apply):
+    """Both failures are reported; each step's transaction rolled back, so the database is still at b1."""
+    from tests.conftest import PROJECTS
+
+    database = new_db()
+    result, events = run_apply(
+        PROJECTS / "broken_rollback" / "alembic.ini", database, hooks=RollBackOnFailure()
+    )
+
+    assert result.status is RunStatus.HALTED
+    assert result.message == (
+        "Step b2 failed: RuntimeError: upgrade broken. The database is at b1, the last completed step. "
+        "The rollback then failed at b1: RuntimeError: downgrade broken."
+    )
+    assert pg.heads(database) == ["b1"]
+    with closing(pg.connect(database)) as conn:
+        assert conn.execute("SELECT to_regclass('t'), to_regclass('u')").fetchone() == ("t", None)
+    assert [e["event"] for e in events_named(events, "rollback_started")] == ["rollback_started"]
