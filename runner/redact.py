@@ -23,6 +23,10 @@ _KEY_VALUE = re.compile(
 )
 _SQL_PASSWORD = re.compile(r"(?i)(?P<head>\bPASSWORD\s+)(?P<secret>'(?:[^']|'')*')")
 _AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+# Text without any of these can't match the patterns above: most audit strings skip the regexes.
+_MAYBE_CREDENTIAL = re.compile(
+    r"(?i)://|password|passwd|pwd|secret|token|aws_secret|aws_session|secretaccesskey|x-amz|akia|asia"
+)
 
 _ENV_SECRETS = ("PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
 
@@ -42,7 +46,10 @@ class Redactor:
 
     def text(self, value: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
-            value = value.replace(secret, MASK)
+            if secret in value:
+                value = value.replace(secret, MASK)
+        if not _MAYBE_CREDENTIAL.search(value):
+            return value
         value = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}:{MASK}@", value)
         value = _KEY_VALUE.sub(lambda m: f"{m['head']}{MASK}", value)
         value = _SQL_PASSWORD.sub(lambda m: f"{m['head']}'{MASK}'", value)
