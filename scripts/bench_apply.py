@@ -13,7 +13,6 @@ guards alone).
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,52 +35,21 @@ from runner.project import AlembicProject  # noqa: E402
 from runner.run import RunSettings, new_run_id  # noqa: E402
 from runner.target import DatabaseTarget  # noqa: E402
 from runner.throwaway import throwaway_postgres  # noqa: E402
-
-REVISION = '''"""Bench step {n}
-
-Revision ID: {rev}
-Revises: {down_doc}
-Create Date: 2026-01-01 00:00:00
-"""
-
-from alembic import op
-import sqlalchemy as sa
-
-revision = "{rev}"
-down_revision = {down}
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    op.create_table("t{n}", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))
-    op.create_index("ix_t{n}_name", "t{n}", ["name"])
-
-
-def downgrade() -> None:
-    op.drop_table("t{n}")
-'''
+from tests.projects.generate import write_project  # noqa: E402
 
 
 def make_project(root: Path, revisions: int) -> Path:
-    (root / "versions").mkdir(parents=True)
-    shutil.copy(ROOT / "examples" / "credentialmate" / "migrations" / "env.py", root / "env.py")
-    ini = root / "alembic.ini"
-    ini.write_text(
-        "[alembic]\nscript_location = %(here)s\npath_separator = os\nsqlalchemy.url = postgresql://x@localhost/x\n"
-        "[loggers]\nkeys = root\n[handlers]\nkeys = console\n[formatters]\nkeys = generic\n"
-        "[logger_root]\nlevel = WARNING\nhandlers = console\n"
-        "[handler_console]\nclass = StreamHandler\nargs = (sys.stderr,)\nformatter = generic\n"
-        "[formatter_generic]\nformat = %%(levelname)s %%(message)s\n"
-    )
-    down = None
-    for n in range(1, revisions + 1):
-        rev = f"r{n:04d}"
-        (root / "versions" / f"{rev}.py").write_text(
-            REVISION.format(n=n, rev=rev, down=repr(down), down_doc=down or "")
+    """A chain of small revisions, each creating a table and an index."""
+    steps = [
+        (
+            f"r{n:04d}",
+            f'op.create_table("t{n}", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.Text))\n'
+            f'op.create_index("ix_t{n}_name", "t{n}", ["name"])',
+            f'op.drop_table("t{n}")',
         )
-        down = rev
-    return ini
+        for n in range(1, revisions + 1)
+    ]
+    return write_project(root, steps)
 
 
 class Server:
@@ -110,7 +78,7 @@ def cli_alembic(ini: Path, url: str) -> None:
     copy = ini.with_name(f"alembic-{make_url(url).database}.ini")
     copy.write_text(
         ini.read_text().replace(
-            "postgresql://x@localhost/x", DatabaseTarget.parse(url).for_alembic().replace("%", "%%")
+            "postgresql://offline/offline", DatabaseTarget.parse(url).for_alembic().replace("%", "%%")
         )
     )
     _check(

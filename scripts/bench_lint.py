@@ -30,30 +30,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV_PY = ROOT / "examples" / "credentialmate" / "migrations" / "env.py"
+sys.path.insert(0, str(ROOT))
+
+from tests.projects import generate  # noqa: E402
+
 BASE_TABLES = 8
-
-INI = """[alembic]
-script_location = %(here)s/migrations
-sqlalchemy.url = postgresql://offline/offline
-
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = generic
-[logger_root]
-level = WARNING
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-level = NOTSET
-formatter = generic
-[formatter_generic]
-format = %(levelname)s %(message)s
-"""
 
 
 def operation(n: int) -> tuple[str, str]:
@@ -130,23 +111,8 @@ def base_revision() -> tuple[str, str]:
 
 
 def write_project(root: Path, count: int) -> Path:
-    versions = root / "migrations" / "versions"
-    versions.mkdir(parents=True)
-    shutil.copy(ENV_PY, root / "migrations" / "env.py")
-    (root / "alembic.ini").write_text(INI)
-    previous = None
-    for n in range(count):
-        upgrade, downgrade = base_revision() if n == 0 else operation(n)
-        rev = f"r{n:05d}"
-        body = "\n".join("    " + line for line in upgrade.splitlines())
-        down = "\n".join("    " + line for line in downgrade.splitlines())
-        (versions / f"{rev}_step.py").write_text(
-            f'"""Generated step {n}"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
-            f"revision = {rev!r}\ndown_revision = {previous!r}\nbranch_labels = None\ndepends_on = None\n\n\n"
-            f"def upgrade():\n{body}\n\n\ndef downgrade():\n{down}\n"
-        )
-        previous = rev
-    return root / "alembic.ini"
+    revisions = [(f"r{n:05d}", *(base_revision() if n == 0 else operation(n))) for n in range(count)]
+    return generate.write_project(root, revisions)
 
 
 def main() -> int:
