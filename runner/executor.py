@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import closing, suppress
 
 import alembic
 import psycopg
@@ -23,6 +23,7 @@ from runner.errors import RunnerError
 from runner.history import History
 from runner.lockwatch import LockWatcher
 from runner.project import AlembicProject
+from runner.redact import redact
 from runner.run import (
     EXIT_FOR_STATUS,
     RunHooks,
@@ -100,7 +101,8 @@ class Executor:
             try:
                 return self._run_locked(conn, identity, to)
             finally:
-                runlock.release(conn)
+                with suppress(psycopg.Error):  # a lost connection has released the lock already
+                    runlock.release(conn)
 
     def _run_locked(self, conn: psycopg.Connection, identity: db.ServerIdentity, to: str) -> RunResult:
         prior = db.read_heads(conn, self.settings.version_table)
@@ -274,17 +276,53 @@ class Executor:
         failure: Failure | None = None,
         decision: Decision | None = None,
     ) -> RunResult:
-        actual = db.read_heads(conn, self.settings.version_table)
+        try:
+            actual = db.read_heads(conn, self.settings.version_table)
+        except psycopg.Error as exc:  # the server went away (failover, restart): say what is known
+            self.audit.emit("state_unreadable", expected=list(expected), error=redact(str(exc).strip()))
+            status = RunStatus.HALTED if status is RunStatus.DONE else status
+            message += (
+                f" The database stopped answering, so the revision could not be read back; the last step known "
+                f"to have committed left it at {_fmt(expected)}."
+            )
+            return self._result(
+                view,
+                status,
+                expected,
+                message,
+                batch,
+                down,
+                failure,
+                decision,
+                history=None,
+                next_step="runner status once the database answers again, then decide from there.",
+            )
         if not db.same_heads(actual, expected):
             self.audit.emit("state_mismatch", expected=list(expected), found=list(actual))
             message += f" The version table reads {_fmt(actual)}, not {_fmt(expected)}: check it before anything else."
             status = RunStatus.HALTED if status is RunStatus.DONE else status
-        next_step = self._next_step(status, failure, decision)
+        return self._result(view, status, actual, message, batch, down, failure, decision, history=history)
+
+    def _result(
+        self,
+        view: RunView,
+        status: RunStatus,
+        heads: tuple[str, ...],
+        message: str,
+        batch: Batch | None,
+        down: Batch | None,
+        failure: Failure | None,
+        decision: Decision | None,
+        *,
+        history: History | None,
+        next_step: str | None = None,
+    ) -> RunResult:
+        next_step = next_step or self._next_step(status, failure, decision)
         event = "run_finished" if status in (RunStatus.DONE, RunStatus.NOTHING_TO_DO) else "run_halted"
         self.audit.emit(
             event,
             status=str(status),
-            final_heads=list(actual),
+            final_heads=list(heads),
             message=message,
             next_step=next_step,
             exit_code=int(EXIT_FOR_STATUS[status]),
@@ -295,7 +333,7 @@ class Executor:
             run_id=self.run_id,
             status=status,
             prior_heads=view.prior_heads,
-            final_heads=tuple(actual),
+            final_heads=tuple(heads),
             applied=tuple(batch.done) if batch else (),
             reverted=tuple(down.done) if down else (),
             message=message,

@@ -126,3 +126,30 @@ def test_a_rollback_that_fails_halts_at_the_revision_it_reached(new_db, run_appl
     with closing(pg.connect(database)) as conn:
         assert conn.execute("SELECT to_regclass('t'), to_regclass('u')").fetchone() == ("t", None)
     assert [e["event"] for e in events_named(events, "rollback_started")] == ["rollback_started"]
+
+
+class LoseTheRunnersConnection(RunHooks):
+    """After the last step, the runner's own session is killed (a failover, an admin's pg_terminate_backend)."""
+
+    def __init__(self) -> None:
+        super().__init__(Guards(), LockRetryPolicy(attempts=1))
+
+    def after_step(self, revision, direction, run) -> Decision | None:
+        if revision.revision == "20260131_0000":
+            with closing(pg.admin()) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [run.conn.info.backend_pid])
+        return None
+
+
+def test_a_run_that_loses_its_connection_says_what_it_knows(example_ini, production_db, run_apply):
+    """The revision can't be read back: halted (exit 1), the last committed step named, no traceback."""
+    result, events = run_apply(example_ini, production_db, hooks=LoseTheRunnersConnection())
+
+    assert result.status is RunStatus.HALTED
+    assert (
+        "The database stopped answering, so the revision could not be read back; the last step known to "
+        "have committed left it at 20260131_0000." in result.message
+    )
+    assert result.next_step == "runner status once the database answers again, then decide from there."
+    assert events_named(events, "state_unreadable")
+    assert pg.heads(production_db) == [EXAMPLE_HEAD]
