@@ -7,7 +7,8 @@ must not depend on the application's env.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -18,6 +19,9 @@ from runner.redact import redact
 from runner.target import DatabaseTarget
 
 CONNECT_TIMEOUT_S = 10
+# TCP keepalives (libpq names): a proxy or NAT that drops quiet connections, or a dead peer, is noticed
+# in about a minute instead of hanging; the URL's own values win. Ignored on unix sockets.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def connect(target: DatabaseTarget, application_name: str = "migration-runner") -> psycopg.Connection:
@@ -25,6 +29,8 @@ def connect(target: DatabaseTarget, application_name: str = "migration-runner") 
     kwargs = target.connect_kwargs()
     kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     kwargs.setdefault("application_name", application_name)
+    for key, value in KEEPALIVES.items():
+        kwargs.setdefault(key, value)
     try:
         return psycopg.connect(autocommit=True, **kwargs)
     except psycopg.OperationalError as exc:
@@ -119,3 +125,36 @@ def server_version(conn: psycopg.Connection) -> str:
 
 def same_heads(a: Sequence[str], b: Sequence[str]) -> bool:
     return sorted(a) == sorted(b)
+
+
+def reconnect(
+    target: DatabaseTarget,
+    application_name: str,
+    *,
+    within_s: float = 15.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> psycopg.Connection | None:
+    """A new connection for the run's last records after its own was lost; None if none comes in time.
+
+    A restarting server (failover, ``pg_ctl restart``) usually answers again
+    within seconds, and then the run can still read back where the database
+    is and finish its history row.
+    """
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            return connect(target, application_name)
+        except Unreachable:
+            if time.monotonic() >= deadline:
+                return None
+            sleep(1.0)
+
+
+def is_alive(conn: psycopg.Connection) -> bool:
+    if conn.closed or conn.broken:
+        return False
+    try:
+        conn.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True

@@ -4,6 +4,9 @@ connect → lock → plan → record the prior revision → steps (with hooks) �
 decide (continue / halt / rollback / restore) → read back where the database is
 → finish. Every transition is an audit event; every failure ends with the
 database at a revision the runner has read back, and a next safe command.
+While the run is in progress, Ctrl-C, SIGTERM and SIGHUP are stop requests
+(runner.interrupts): the step in flight is cancelled and rolled back, and the
+run ends here like any other halt.
 """
 
 from __future__ import annotations
@@ -16,16 +19,17 @@ import alembic
 import psycopg
 import sqlalchemy
 
-from runner import db, runlock
+from runner import db, history, runlock
 from runner.audit import AuditLog
 from runner.decision import Action, Decision
-from runner.errors import RunnerError
-from runner.history import History
-from runner.lockwatch import LockWatcher
+from runner.ending import Ending, RunEnder, fmt, what_happened
+from runner.errors import Refused, RunnerError
+from runner.gate import StepGate
+from runner.history import History, UnfinishedRun
+from runner.interrupts import StopRequest, graceful_stop
+from runner.lockwatch import LockWatcher, WaitProgress
 from runner.project import AlembicProject
-from runner.redact import redact
 from runner.run import (
-    EXIT_FOR_STATUS,
     RunHooks,
     RunResult,
     RunSettings,
@@ -48,14 +52,16 @@ class Executor:
         settings: RunSettings,
         *,
         hooks: RunHooks | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.project = project
         self.target = target
         self.audit = audit
         self.settings = settings
         self.hooks = hooks or RunHooks(settings.guards, settings.retry)
-        self.sleep = sleep
+        self._sleep = sleep
+        self._conn: psycopg.Connection | None = None  # the run lock's session
+        self._books: psycopg.Connection | None = None  # a new session for the records, if that one is lost
 
     @property
     def run_id(self) -> str:
@@ -69,6 +75,14 @@ class Executor:
 
     # -- the run ------------------------------------------------------------------------------
     def apply(self, to: str = "heads") -> RunResult:
+        with graceful_stop() as stop:
+            try:
+                return self._apply(to, stop)
+            finally:
+                if self._books is not None:
+                    self._books.close()
+
+    def _apply(self, to: str, stop: StopRequest) -> RunResult:
         self.audit.emit(
             "run_started",
             target=self.target.display,
@@ -79,14 +93,17 @@ class Executor:
             versions={"alembic": alembic.__version__, "sqlalchemy": sqlalchemy.__version__},
         )
         try:
+            self._check_audit_room()
             conn = db.connect(self.target, application_name=f"migration-runner {self.run_id}")
         except RunnerError as exc:
             self._refused(exc)
             raise
+        self._conn = conn
         with closing(conn):
             conn.execute("SET lock_timeout = '5s'")
             conn.execute("SET statement_timeout = '30s'")
             try:
+                runlock.protect(conn)
                 identity = db.identity(conn)
                 runlock.acquire(conn, database_label=identity.describe())
             except RunnerError as exc:
@@ -99,13 +116,29 @@ class Executor:
                 server_version=db.server_version(conn),
             )
             try:
-                return self._run_locked(conn, identity, to)
+                return self._run_locked(conn, identity, to, stop)
             finally:
                 with suppress(psycopg.Error):  # a lost connection has released the lock already
                     runlock.release(conn)
 
-    def _run_locked(self, conn: psycopg.Connection, identity: db.ServerIdentity, to: str) -> RunResult:
+    def _check_audit_room(self) -> None:
+        if not self.audit.healthy:
+            raise Refused(
+                f"The audit log {self.audit.path} can't be written ({self.audit.write_error}). Nothing was changed.",
+                next_step="free space where the audit log lives, or give --audit-log another place.",
+            )
+        problem = self.audit.room_problem()
+        if problem is not None:
+            raise Refused(
+                f"There is no room to record this run: {problem}. Nothing was changed.",
+                next_step="free space where the audit log lives, or give --audit-log another place.",
+            )
+
+    def _run_locked(
+        self, conn: psycopg.Connection, identity: db.ServerIdentity, to: str, stop: StopRequest
+    ) -> RunResult:
         prior = db.read_heads(conn, self.settings.version_table)
+        unfinished = self._unfinished(conn)
         try:
             plan = self.project.pending(prior, to)
             target_heads = self.project.resolve(to)
@@ -117,82 +150,124 @@ class Executor:
             "revision_recorded", prior_heads=list(prior), version_table=str(self.settings.version_table)
         )
         self.audit.emit("plan_made", to=list(target_heads), steps=[r.revision for r in plan])
+        ender = RunEnder(self.audit, self.settings, self._bookkeeping, sleep=self._real_sleep())
         if not plan:
-            return self._finish(
-                conn, None, view, RunStatus.NOTHING_TO_DO, prior, f"Already at {_fmt(prior)}."
-            )
+            return ender.end(view, Ending(RunStatus.NOTHING_TO_DO, prior, f"Already at {fmt(prior)}."), None)
         try:
             self.hooks.before_run(view)
         except RunnerError as exc:
             self._refused(exc)
             raise
-        history = History(conn, self.run_id, self.settings.operator)
-        history.ensure_table()
-        history.start_run(target_heads, prior)
-        watcher = LockWatcher(
-            db.connect(self.target, application_name=f"migration-runner {self.run_id} watcher")
-        )
+        records = History(conn, self.run_id, self.settings.operator)
+
+        def start_history() -> None:
+            self._start_history(records, conn, unfinished, target_heads, prior)
+
+        gate = StepGate(conn, self.audit, records, stop, start_history=start_history)
+        watching = db.connect(self.target, application_name=f"migration-runner {self.run_id} watcher")
+        runlock.protect(watching)  # the watcher cancels on a stop request: it must outlive idle timeouts too
+        watcher = LockWatcher(watching, on_progress=self._lock_waiting)
+        stop.on_request(watcher.cancel_in_flight)
+        stepper = self._stepper(conn, identity, records, view, watcher.start(), gate, stop)
         try:
-            stepper = self._stepper(conn, identity, history, view, watcher.start())
-            return self._upgrade(conn, history, stepper, view)
+            ending = self._upgrade(stepper, view)
         finally:
             watcher.close()
+        return ender.end(view, ending, records, stepper.last_session_pid)
 
-    def _upgrade(
-        self, conn: psycopg.Connection, history: History, stepper: Stepper, view: RunView
-    ) -> RunResult:
-        prior = view.prior_heads
-        batch = Batch(Direction.UPGRADE, list(view.plan), prior)
-        view.batch = batch
-        failure = stepper.run(batch)
-        decision = self._decide(failure, batch, view)
-        if decision.action is Action.CONTINUE:
-            done = RunStatus.DONE
-            message = f"Applied {len(batch.done)} step(s); the database is at {_fmt(batch.heads)}."
-            return self._finish(conn, history, view, done, batch.heads, message, batch=batch)
-        self.audit.emit("decision_made", **decision.as_fields())
-        if decision.action is Action.ROLLBACK:
-            return self._rollback(conn, history, stepper, view, batch, failure, decision)
-        status = RunStatus.RESTORE_REQUIRED if decision.action is Action.RESTORE else RunStatus.HALTED
-        if failure is not None and failure.kind is FailureKind.REFUSED and not batch.done:
-            status = RunStatus.REFUSED
-        return self._finish(
-            conn,
-            history,
-            view,
-            status,
-            batch.heads,
-            self._halt_message(batch, failure, decision),
-            batch=batch,
-            failure=failure,
-            decision=decision,
+    def _unfinished(self, conn: psycopg.Connection) -> list[UnfinishedRun]:
+        """Runs that died without finishing (this run holds the lock, so none of them is alive)."""
+        found = history.unfinished_runs(conn)
+        for run in found:
+            self.audit.emit("unfinished_run_found", **run.as_json())
+        return found
+
+    def _start_history(
+        self,
+        records: History,
+        conn: psycopg.Connection,
+        unfinished: list[UnfinishedRun],
+        target_heads: tuple[str, ...],
+        prior: tuple[str, ...],
+    ) -> None:
+        """The first step may start: only now does the run write anything into the target."""
+        statements = history.ensure_table(conn)
+        if statements:
+            self.audit.emit("history_table_ready", table=history.TABLE, statements=statements)
+        if unfinished:
+            records.close_abandoned(unfinished)
+            self.audit.emit("unfinished_runs_closed", runs=[run.run_id for run in unfinished])
+        records.start_run(target_heads, prior, self.audit.chain_id)
+
+    def _lock_waiting(self, progress: WaitProgress) -> None:
+        self.audit.emit(
+            "lock_waiting",
+            backend_pid=progress.pid,
+            waited_ms=progress.waited_ms,
+            queued_behind=progress.queued_behind,
+            blockers=progress.blockers,
         )
+
+    def _bookkeeping(self) -> psycopg.Connection | None:
+        """The run's own session for its records, or a new one when that was lost (None: unreachable)."""
+        for conn in (self._conn, self._books):
+            if conn is not None and db.is_alive(conn):
+                return conn
+        self._books = db.reconnect(
+            self.target, f"migration-runner {self.run_id} records", sleep=self._real_sleep()
+        )
+        return self._books
+
+    def _real_sleep(self) -> Callable[[float], None]:
+        return self._sleep or time.sleep
 
     def _stepper(
         self,
         conn: psycopg.Connection,
         identity: db.ServerIdentity,
-        history: History,
+        records: History,
         view: RunView,
         watcher: LockWatcher,
+        gate: StepGate,
+        stop: StopRequest,
     ) -> Stepper:
         return Stepper(
             self.project,
             conn,
             identity,
             self.audit,
-            history,
+            records,
             guards_for=self.hooks.guards_for,
             retry_for=self.hooks.retry_for,
             before_step=lambda revision, direction: self.hooks.before_step(revision, direction, view),
             after_step=lambda revision, direction: self.hooks.after_step(revision, direction, view),
-            sleep=self.sleep,
+            gate=gate,
+            bookkeeping=self._bookkeeping,
+            sleep=self._sleep or stop.sleep,
             watcher=watcher,
         )
 
+    def _upgrade(self, stepper: Stepper, view: RunView) -> Ending:
+        prior = view.prior_heads
+        batch = Batch(Direction.UPGRADE, list(view.plan), prior)
+        view.batch = batch
+        failure = stepper.run(batch)
+        decision = self._decide(failure, batch, view)
+        if decision.action is Action.CONTINUE:
+            message = f"Applied {len(batch.done)} step(s); the database is at {fmt(batch.heads)}."
+            return Ending(RunStatus.DONE, batch.heads, message, up=batch)
+        self.audit.emit("decision_made", **decision.as_fields())
+        if decision.action is Action.ROLLBACK:
+            return self._rollback(stepper, view, batch, failure, decision)
+        status = RunStatus.RESTORE_REQUIRED if decision.action is Action.RESTORE else RunStatus.HALTED
+        if failure is not None and failure.kind is FailureKind.REFUSED and not batch.done:
+            status = RunStatus.REFUSED
+        message = f"{what_happened(failure, decision)} The database is at {fmt(batch.heads)}, the last completed step."
+        return Ending(status, batch.heads, message, up=batch, failure=failure, decision=decision)
+
     def _decide(self, failure: Failure | None, batch: Batch, view: RunView) -> Decision:
         if failure is not None:
-            if failure.kind in (FailureKind.REFUSED, FailureKind.INTERRUPTED, FailureKind.NO_PROGRESS):
+            if failure.kind.halts:
                 return Decision(Action.HALT, failure.message)  # a guard said no: never act further
             return self.hooks.on_failure(failure, view)
         if batch.stop is not None:
@@ -201,176 +276,66 @@ class Executor:
 
     # -- rollback -----------------------------------------------------------------------------
     def _rollback(
-        self,
-        conn: psycopg.Connection,
-        history: History,
-        stepper: Stepper,
-        view: RunView,
-        up: Batch,
-        failure: Failure | None,
-        decision: Decision,
-    ) -> RunResult:
+        self, stepper: Stepper, view: RunView, up: Batch, failure: Failure | None, decision: Decision
+    ) -> Ending:
         if decision.rollback_to:
             path = self.project.downgrade_path(up.heads, decision.rollback_to)
         else:
             applied = {outcome.revision for outcome in up.done}
             path = [r for r in reversed(view.plan) if r.revision in applied]
+        what = what_happened(failure, decision)
         one_way = [(r, why) for r in path if (why := self.hooks.irreversible(r))]
         if one_way:
             revision, why = one_way[0]
-            message = (
-                f"{self._halt_message(up, failure, decision)} Rolling back would pass through {revision.revision} "
-                f"({revision.message}), which can't be undone: {why}. No downgrade was run: restore required."
-            )
             self.audit.emit("rollback_refused", revision=revision.revision, reason=why)
-            return self._finish(
-                conn,
-                history,
-                view,
-                RunStatus.RESTORE_REQUIRED,
-                up.heads,
-                message,
-                batch=up,
-                failure=failure,
-                decision=decision,
+            message = (
+                f"{what} The database is at {fmt(up.heads)}, the last completed step. Rolling back would pass "
+                f"through {revision.revision} ({revision.message}), which can't be undone: {why}. No downgrade "
+                "was run: restore required."
+            )
+            return Ending(
+                RunStatus.RESTORE_REQUIRED, up.heads, message, up=up, failure=failure, decision=decision
             )
         self.audit.emit("rollback_started", revisions=[r.revision for r in path])
         down = Batch(Direction.DOWNGRADE, list(path), up.heads)
         view.batch = down
         down_failure = stepper.run(down)
-        opening = self._halt_message(up, failure, decision)  # what made the run roll back
-        status, why = RunStatus.ROLLED_BACK, decision
         if down_failure is not None:
-            status, failure = RunStatus.HALTED, down_failure
-            ending = f"The rollback then failed at {down_failure.revision}: {down_failure.message}."
-        elif down.stop is not None:
-            status, why = RunStatus.HALTED, down.stop
-            ending = f"The rollback was stopped at {_fmt(down.heads)}: {down.stop.reason}."
-        else:
-            ending = f"Rolled back to {_fmt(down.heads)}."
-        return self._finish(
-            conn,
-            history,
-            view,
-            status,
+            ending = (
+                f"The rollback then failed at {down_failure.revision}: {down_failure.message}. The database "
+                f"is at {fmt(down.heads)}."
+            )
+            return Ending(
+                RunStatus.HALTED,
+                down.heads,
+                f"{what} {ending}",
+                up=up,
+                down=down,
+                failure=down_failure,
+                decision=decision,
+            )
+        if down.stop is not None:
+            ending = f"The rollback was stopped: {down.stop.reason}. The database is at {fmt(down.heads)}."
+            return Ending(
+                RunStatus.HALTED,
+                down.heads,
+                f"{what} {ending}",
+                up=up,
+                down=down,
+                failure=failure,
+                decision=down.stop,
+            )
+        where = " (where this run started)" if list(down.heads) == list(view.prior_heads) else ""
+        ending = f"Rolled back {len(down.done)} step(s): the database is at {fmt(down.heads)}{where}."
+        return Ending(
+            RunStatus.ROLLED_BACK,
             down.heads,
-            f"{opening} {ending}",
-            batch=up,
+            f"{what} {ending}",
+            up=up,
             down=down,
-            failure=failure,
-            decision=why,
-        )
-
-    # -- the end of a run ---------------------------------------------------------------------
-    def _finish(
-        self,
-        conn: psycopg.Connection,
-        history: History | None,
-        view: RunView,
-        status: RunStatus,
-        expected: tuple[str, ...],
-        message: str,
-        *,
-        batch: Batch | None = None,
-        down: Batch | None = None,
-        failure: Failure | None = None,
-        decision: Decision | None = None,
-    ) -> RunResult:
-        try:
-            actual = db.read_heads(conn, self.settings.version_table)
-        except psycopg.Error as exc:  # the server went away (failover, restart): say what is known
-            self.audit.emit("state_unreadable", expected=list(expected), error=redact(str(exc).strip()))
-            status = RunStatus.HALTED if status is RunStatus.DONE else status
-            message += (
-                f" The database stopped answering, so the revision could not be read back; the last step known "
-                f"to have committed left it at {_fmt(expected)}."
-            )
-            return self._result(
-                view,
-                status,
-                expected,
-                message,
-                batch,
-                down,
-                failure,
-                decision,
-                history=None,
-                next_step="runner status once the database answers again, then decide from there.",
-            )
-        if not db.same_heads(actual, expected):
-            self.audit.emit("state_mismatch", expected=list(expected), found=list(actual))
-            message += f" The version table reads {_fmt(actual)}, not {_fmt(expected)}: check it before anything else."
-            status = RunStatus.HALTED if status is RunStatus.DONE else status
-        return self._result(view, status, actual, message, batch, down, failure, decision, history=history)
-
-    def _result(
-        self,
-        view: RunView,
-        status: RunStatus,
-        heads: tuple[str, ...],
-        message: str,
-        batch: Batch | None,
-        down: Batch | None,
-        failure: Failure | None,
-        decision: Decision | None,
-        *,
-        history: History | None,
-        next_step: str | None = None,
-    ) -> RunResult:
-        next_step = next_step or self._next_step(status, failure, decision)
-        event = "run_finished" if status in (RunStatus.DONE, RunStatus.NOTHING_TO_DO) else "run_halted"
-        self.audit.emit(
-            event,
-            status=str(status),
-            final_heads=list(heads),
-            message=message,
-            next_step=next_step,
-            exit_code=int(EXIT_FOR_STATUS[status]),
-        )
-        if history is not None:
-            history.finish_run(str(status), message, self.audit.last_hash)
-        return RunResult(
-            run_id=self.run_id,
-            status=status,
-            prior_heads=view.prior_heads,
-            final_heads=tuple(heads),
-            applied=tuple(batch.done) if batch else (),
-            reverted=tuple(down.done) if down else (),
-            message=message,
-            next_step=next_step,
             failure=failure,
             decision=decision,
         )
-
-    def _halt_message(self, batch: Batch, failure: Failure | None, decision: Decision) -> str:
-        if failure is not None and failure.kind is FailureKind.REFUSED:
-            what = f"Refused before step {failure.revision}: {failure.message}"
-        elif failure is not None:
-            attempts = f" after {failure.attempts} attempts" if failure.attempts > 1 else ""
-            what = f"Step {failure.revision} failed{attempts}: {failure.message}."
-        else:
-            what = f"Stopped: {decision.reason}."
-        return f"{what} The database is at {_fmt(batch.heads)}, the last completed step."
-
-    def _next_step(self, status: RunStatus, failure: Failure | None, decision: Decision | None) -> str | None:
-        cmd = self.settings.command
-        if status in (RunStatus.DONE, RunStatus.NOTHING_TO_DO):
-            return None
-        if decision is not None and decision.next_step:
-            return decision.next_step
-        if status is RunStatus.RESTORE_REQUIRED:
-            return "restore the database from the snapshot taken before this run; the audit log has its id."
-        if status is RunStatus.ROLLED_BACK:
-            return f"fix the cause, rehearse again, then {cmd}."
-        if failure is not None and failure.error is not None and failure.error.next_step:
-            return failure.error.next_step
-        if failure is not None and failure.kind is FailureKind.LOCK_TIMEOUT:
-            return f"wait for (or end) the session holding the lock, then {cmd} to resume."
-        return f"fix the cause, then {cmd} to resume from the current revision."
-
-
-def _fmt(heads: tuple[str, ...] | list[str]) -> str:
-    return ", ".join(heads) or "<base>"
 
 
 __all__ = [

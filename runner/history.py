@@ -2,14 +2,23 @@
 
 A step's ``applied`` row is inserted from inside that step's own transaction,
 so the table can never say a step was applied when its transaction rolled back;
-a step that failed gets its row from the runner's own connection. The run's row
-is written from the runner's connection before the first step, so a run that
-died leaves a row marked ``running`` (the audit log says which step was in flight).
+that same insert only succeeds while the runner's session still holds the run
+lock, so a step can't commit without it. A step that failed gets its row from
+the runner's own connection. The run's row is written once the run is allowed
+to start (never by a run that was refused), says which step is in flight, and
+is finished with the outcome and the audit log's last hash: a run that died
+leaves a row marked ``running`` that names the step it was in.
+
+The runner's own DDL here (creating the table, adding a column an older runner
+did not have) runs only when needed, and every statement is returned so the
+caller can put it in the audit log.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,36 +26,77 @@ import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import text
 
+from runner.runlock import HELD_BY_SQL
+
 TABLE = "runner_history"
 
-CREATE_SQL = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
-    id             bigserial PRIMARY KEY,
-    run_id         text        NOT NULL,
-    kind           text        NOT NULL CHECK (kind IN ('run', 'step')),
-    revision       text,
-    direction      text,
-    prior_revision text,
-    started_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
-    finished_at    timestamptz,
-    outcome        text        NOT NULL,
-    attempts       integer     NOT NULL DEFAULT 1,
-    operator       text        NOT NULL,
-    detail         text,
-    audit_hash     text
-)
-"""
+CREATE_SQL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    id                bigserial PRIMARY KEY,
+    run_id            text        NOT NULL,
+    kind              text        NOT NULL CHECK (kind IN ('run', 'step')),
+    revision          text,
+    direction         text,
+    prior_revision    text,
+    started_at        timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at       timestamptz,
+    outcome           text        NOT NULL,
+    attempts          integer     NOT NULL DEFAULT 1,
+    operator          text        NOT NULL,
+    detail            text,
+    audit_hash        text,
+    audit_chain       text,
+    current_step      text,
+    current_direction text,
+    step_started_at   timestamptz
+)"""
+
+# Columns later runners added: an older table gets them, one audited ALTER each.
+ADDED_COLUMNS = {
+    "audit_chain": "text",
+    "current_step": "text",
+    "current_direction": "text",
+    "step_started_at": "timestamptz",
+}
 
 INSERT_APPLIED = text(
     f"INSERT INTO {TABLE} (run_id, kind, revision, direction, prior_revision, started_at, finished_at,"
     " outcome, attempts, operator)"
-    " VALUES (:run_id, 'step', :revision, :direction, :prior, now(), clock_timestamp(), 'applied', :attempts,"
-    " :operator)"
+    " SELECT :run_id, 'step', :revision, :direction, :prior, now(), clock_timestamp(), 'applied', :attempts,"
+    f" :operator WHERE {HELD_BY_SQL}"
 )
 
 
 def _joined(revisions: Sequence[str]) -> str:
     return ",".join(revisions)
+
+
+def table_exists(conn: psycopg.Connection) -> bool:
+    row = conn.execute("SELECT to_regclass(%s)", [TABLE]).fetchone()
+    return row is not None and row[0] is not None
+
+
+def ensure_table(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Create or upgrade the table if it needs it; the DDL run, as the audit log records statements."""
+    if not table_exists(conn):
+        return [_timed(conn, CREATE_SQL)]
+    have = {
+        row[0]
+        for row in conn.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            [TABLE],
+        )
+    }
+    return [
+        _timed(conn, f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}")
+        for name, kind in ADDED_COLUMNS.items()
+        if name not in have
+    ]
+
+
+def _timed(conn: psycopg.Connection, statement: str) -> dict[str, Any]:
+    started = time.monotonic()
+    conn.execute(statement)  # type: ignore[arg-type]
+    return {"sql": statement, "ms": round((time.monotonic() - started) * 1000, 2)}
 
 
 class History:
@@ -58,8 +108,9 @@ class History:
         self.operator = operator
         self._run_row: int | None = None
 
-    def ensure_table(self) -> None:
-        self.conn.execute(CREATE_SQL)
+    @property
+    def started(self) -> bool:
+        return self._run_row is not None
 
     def _insert(self, **values: Any) -> int:
         columns = ["run_id", "operator", *values]
@@ -70,14 +121,30 @@ class History:
         assert row is not None
         return int(row[0])
 
-    def start_run(self, target: Sequence[str], prior: Sequence[str]) -> None:
+    def start_run(self, target: Sequence[str], prior: Sequence[str], audit_chain: str | None) -> None:
         self._run_row = self._insert(
-            kind="run", revision=_joined(target), prior_revision=_joined(prior), outcome="running"
+            kind="run",
+            revision=_joined(target),
+            prior_revision=_joined(prior),
+            outcome="running",
+            audit_chain=audit_chain,
         )
 
-    def finish_run(self, outcome: str, detail: str | None, audit_hash: str | None) -> None:
+    def step_in_flight(self, revision: str, direction: str) -> None:
+        """Say on the run's row which step starts now: what a crash leaves behind for status."""
         if self._run_row is not None:
             self.conn.execute(
+                f"UPDATE {TABLE} SET current_step = %s, current_direction = %s, step_started_at = clock_timestamp()"
+                " WHERE id = %s",
+                [revision, direction, self._run_row],
+            )
+
+    def finish_run(
+        self, conn: psycopg.Connection, outcome: str, detail: str | None, audit_hash: str | None
+    ) -> None:
+        """On ``conn``: the lock's session, or a new one when that session is gone."""
+        if self._run_row is not None:
+            conn.execute(
                 f"UPDATE {TABLE} SET outcome = %s, detail = %s, audit_hash = %s, finished_at = clock_timestamp() "
                 "WHERE id = %s",
                 [outcome, detail, audit_hash, self._run_row],
@@ -85,6 +152,7 @@ class History:
 
     def step_failed(
         self,
+        conn: psycopg.Connection,
         revision: str,
         direction: str,
         prior: Sequence[str],
@@ -93,7 +161,7 @@ class History:
         attempts: int,
         detail: str,
     ) -> None:
-        self.conn.execute(
+        conn.execute(
             f"INSERT INTO {TABLE} (run_id, operator, kind, revision, direction, prior_revision, started_at,"
             " finished_at, outcome, attempts, detail)"
             " VALUES (%s, %s, 'step', %s, %s, %s, %s, clock_timestamp(), %s, %s, %s)",
@@ -111,13 +179,21 @@ class History:
         )
 
     def applied_in_step(
-        self, connection: Any, revision: str, direction: str, prior: Sequence[str], attempts: int
-    ) -> None:
-        """Run on env.py's connection inside the step's transaction: atomic with the version row.
+        self,
+        connection: Any,
+        revision: str,
+        direction: str,
+        prior: Sequence[str],
+        attempts: int,
+        runner_pid: int,
+    ) -> bool:
+        """On env.py's connection inside the step's transaction: atomic with the version row.
 
-        ``now()`` is the start of that transaction, i.e. when the step began.
+        False (and nothing inserted) when the runner's session no longer holds
+        the run lock; the caller then rolls the step back. ``now()`` is the
+        start of that transaction, i.e. when the step began.
         """
-        connection.execute(
+        result = connection.execute(
             INSERT_APPLIED,
             {
                 "run_id": self.run_id,
@@ -126,8 +202,79 @@ class History:
                 "prior": _joined(prior),
                 "attempts": attempts,
                 "operator": self.operator,
+                "runner_pid": runner_pid,
             },
         )
+        return bool(result.rowcount == 1)
+
+    def close_abandoned(self, runs: Sequence[UnfinishedRun]) -> None:
+        """Runs that died without finishing: this run holds the lock, so none of them is alive."""
+        for run in runs:
+            self.conn.execute(
+                f"UPDATE {TABLE} SET outcome = 'abandoned', finished_at = clock_timestamp(), detail = %s "
+                "WHERE kind = 'run' AND run_id = %s AND outcome = 'running'",
+                [f"{run.describe()} Closed by run {self.run_id}.", run.run_id],
+            )
+
+
+@dataclass(frozen=True)
+class UnfinishedRun:
+    """A run whose row still says ``running`` while no session holds the run lock for it."""
+
+    run_id: str
+    operator: str
+    started_at: datetime
+    step: str | None
+    direction: str | None
+    step_started_at: datetime | None
+    step_committed: bool
+
+    def describe(self) -> str:
+        started = f"{self.started_at:%Y-%m-%d %H:%M:%S %Z}".strip()
+        if self.step is None:
+            where = "before its first step"
+        elif self.step_committed:
+            where = f"after {self.step} ({self.direction}) committed, before its next step"
+        else:
+            when = f" (started {self.step_started_at:%H:%M:%S})" if self.step_started_at else ""
+            where = f"during {self.step} ({self.direction}){when}"
+        return f"Run {self.run_id} by {self.operator}, started {started}, did not finish: it stopped {where}."
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "operator": self.operator,
+            "started_at": self.started_at.isoformat(),
+            "step": self.step,
+            "direction": self.direction,
+            "step_started_at": self.step_started_at.isoformat() if self.step_started_at else None,
+            "step_committed": self.step_committed,
+            "description": self.describe(),
+        }
+
+
+UNFINISHED_SQL = f"""
+SELECT r.run_id, r.operator, r.started_at, r.current_step, r.current_direction, r.step_started_at,
+       EXISTS (SELECT 1 FROM {TABLE} s
+                WHERE s.run_id = r.run_id AND s.kind = 'step' AND s.outcome = 'applied'
+                  AND s.revision = r.current_step AND s.finished_at >= r.step_started_at)
+  FROM {TABLE} r
+ WHERE r.kind = 'run' AND r.outcome = 'running' AND NOT (r.run_id = ANY(%s))
+ ORDER BY r.started_at
+"""
+
+
+def unfinished_runs(conn: psycopg.Connection, alive: Sequence[str] = ()) -> list[UnfinishedRun]:
+    """Runs marked ``running`` other than ``alive`` (the run holding the lock, if any)."""
+    if not table_exists(conn):
+        return []
+    have_columns = conn.execute(
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'current_step'",
+        [TABLE],
+    ).fetchone()
+    if not have_columns or not have_columns[0]:
+        return []  # a table from a runner that did not record steps in flight
+    return [UnfinishedRun(*row) for row in conn.execute(UNFINISHED_SQL, [list(alive)]).fetchall()]
 
 
 def rows_for_run(conn: psycopg.Connection, run_id: str) -> list[dict[str, Any]]:

@@ -34,6 +34,7 @@ class RunStatus(StrEnum):
     REFUSED = "refused"  # a guard refused before this run changed anything
     ROLLED_BACK = "rolled_back"
     RESTORE_REQUIRED = "restore_required"
+    UNREACHABLE = "unreachable"  # the server went away and did not come back: last committed step named
 
 
 EXIT_FOR_STATUS = {
@@ -43,6 +44,7 @@ EXIT_FOR_STATUS = {
     RunStatus.REFUSED: ExitCode.REFUSED,
     RunStatus.ROLLED_BACK: ExitCode.ROLLED_BACK,
     RunStatus.RESTORE_REQUIRED: ExitCode.RESTORE_REQUIRED,
+    RunStatus.UNREACHABLE: ExitCode.UNREACHABLE,
 }
 
 

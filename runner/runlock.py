@@ -4,6 +4,14 @@ The lock lives on the runner's own autocommit connection, which stays idle
 outside any transaction, so it survives every step's commit and can't deadlock
 with ``CREATE INDEX CONCURRENTLY``. If the runner dies, PostgreSQL frees it as
 soon as the connection drops.
+
+The lock is only as good as its session, so the session protects itself
+(``idle_session_timeout`` and ``idle_in_transaction_session_timeout`` off for
+itself, whatever the role or database says; TCP keepalives against proxies
+that drop quiet connections), and the runner asks before every step whether
+the lock is still held. Each step's own transaction also checks, from the
+step's connection, that the runner's session still holds it before the step
+can commit (see ``HELD_BY_SQL``): a step never commits without the lock.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from runner.errors import Refused
+from runner.errors import Halted, Refused
 
 # Two-key form (classid, objid): "RUN" and a fixed id, so nothing else collides by accident.
 LOCK_CLASS = 0x52554E
@@ -51,6 +59,52 @@ def holder(conn: psycopg.Connection) -> LockHolder | None:
     return LockHolder(*row) if row else None
 
 
+# The session settings that keep the lock's session from being ended for being quiet.
+IMMUNE_SETTINGS = ("idle_in_transaction_session_timeout", "idle_session_timeout")
+
+HELD_SQL = """
+SELECT 1 FROM pg_locks
+ WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+   AND classid = %s AND objid = %s AND objsubid = 2
+"""
+
+# For SQL run on another connection (a step's): is the lock still held by the runner's session?
+HELD_BY_SQL = (
+    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = :runner_pid"
+    f" AND classid = {LOCK_CLASS} AND objid = {LOCK_OBJECT} AND objsubid = 2)"
+)
+
+
+class RunLockLost(Halted):
+    """The session holding the run lock ended (or lost the lock): nothing more may run."""
+
+
+LOST_MESSAGE = (
+    "The run lock was lost: the session that held it ended (terminated by pg_terminate_backend, an idle "
+    "timeout, a failover, or a proxy that dropped the connection), so another run could take it. "
+    "To never act without that guard, nothing more was run"
+)
+
+
+def protect(conn: psycopg.Connection) -> None:
+    """Make the lock's session immune to idle timeouts set on its role or database."""
+    version = int(conn.execute("SHOW server_version_num").fetchone()[0])  # type: ignore[index]
+    for name in IMMUNE_SETTINGS:
+        if name == "idle_session_timeout" and version < 140000:
+            continue  # PostgreSQL 13 and older have no idle_session_timeout
+        conn.execute(f"SET {name} = 0")
+
+
+def still_held(conn: psycopg.Connection) -> bool:
+    """True if this session still holds the run lock; a dead connection does not."""
+    if conn.closed or conn.broken:
+        return False
+    try:
+        return conn.execute(HELD_SQL, [LOCK_CLASS, LOCK_OBJECT]).fetchone() is not None
+    except psycopg.Error:
+        return False
+
+
 def acquire(conn: psycopg.Connection, *, database_label: str) -> None:
     """Take the run lock or refuse at once, naming the session that holds it."""
     got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, LOCK_OBJECT]).fetchone()
@@ -66,5 +120,5 @@ def acquire(conn: psycopg.Connection, *, database_label: str) -> None:
 
 
 def release(conn: psycopg.Connection) -> None:
-    if not conn.closed:
+    if not conn.closed and not conn.broken:
         conn.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, LOCK_OBJECT])

@@ -195,6 +195,23 @@ def capture_statements(connection: Any, sink: Callable[[], list[dict[str, Any]] 
 
 
 @contextmanager
+def application_name(name: str) -> Iterator[None]:
+    """Connections env.py opens show up in pg_stat_activity under the run's name (libpq's PGAPPNAME).
+
+    An application_name set in the URL or by env.py itself wins, as libpq intends.
+    """
+    previous = os.environ.get("PGAPPNAME")
+    os.environ["PGAPPNAME"] = name
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PGAPPNAME", None)
+        else:
+            os.environ["PGAPPNAME"] = previous
+
+
+@contextmanager
 def pgoptions(guards: Guards) -> Iterator[None]:
     """Connections env.py opens get the guards from libpq too (a second layer)."""
     previous = os.environ.get("PGOPTIONS")

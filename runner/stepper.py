@@ -23,17 +23,18 @@ import psycopg
 from alembic.runtime.migration import MigrationStep
 from tenacity import Retrying, retry_if_result
 
-from runner import blockers, history
+from runner import blockers, history, interrupts, runlock
 from runner.audit import AuditLog
 from runner.db import ServerIdentity, same_heads
 from runner.durations import format_ms
 from runner.errors import Refused, RunnerError
+from runner.gate import StepGate
 from runner.guarded_env import GuardedEnvironment
 from runner.interrupts import interruptible_waits
 from runner.lockwatch import LockWatcher
 from runner.project import AlembicProject, Revision
 from runner.retry import sqlstate
-from runner.session import Guards, capture_statements, pgoptions, prepare, verify
+from runner.session import Guards, application_name, capture_statements, pgoptions, prepare, verify
 from runner.steps import (
     CANCELLED_MESSAGE,
     Batch,
@@ -44,10 +45,15 @@ from runner.steps import (
     RetryFor,
     StepHook,
     StepOutcome,
+    StepStopped,
     kind_of,
     message_of,
     statement_of,
 )
+
+BookkeepingConnection = Callable[[], psycopg.Connection | None]
+# Statements env.py's connection runs between steps that only read or set session state: not recorded.
+_NOT_CHANGES = ("SELECT", "SHOW", "SET", "RESET", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 class Stepper:
@@ -65,6 +71,8 @@ class Stepper:
         retry_for: RetryFor,
         before_step: StepHook,
         after_step: StepHook,
+        gate: StepGate,
+        bookkeeping: BookkeepingConnection,
         sleep: Callable[[float], None] = time.sleep,
         watcher: LockWatcher | None = None,
     ) -> None:
@@ -77,8 +85,12 @@ class Stepper:
         self.retry_for = retry_for
         self.before_step = before_step
         self.after_step = after_step
+        self.gate = gate
+        self.bookkeeping = bookkeeping
         self.sleep = sleep
         self.watcher = watcher
+        self.last_session_pid: int | None = None  # env.py's backend of the last step: must end before unlock
+        self._mode_noted = False
 
     # -- the batch loop with lock retries ---------------------------------------------------
     def run(self, batch: Batch) -> Failure | None:
@@ -94,6 +106,7 @@ class Stepper:
             failure = self._retry_lock(batch, failure)
             if failure is not None and failure.kind is FailureKind.LOCK_TIMEOUT and failure.revision == step:
                 return failure
+        self._flush_outside(batch)
         return failure
 
     def _retry_lock(self, batch: Batch, first: Failure) -> Failure | None:
@@ -137,11 +150,22 @@ class Stepper:
             self._run_env(batch)
         except KeyboardInterrupt:
             return self._failed(batch, FailureKind.INTERRUPTED, "interrupted by the operator (Ctrl-C)", None)
+        except StepStopped as exc:
+            return self._failed(batch, exc.kind, exc.message, None, error=exc)
         except RunnerError as exc:
             return self._failed(batch, FailureKind.REFUSED, exc.message, None, error=exc)
         except Exception as exc:
             kind = kind_of(exc)
-            message = CANCELLED_MESSAGE if kind is FailureKind.INTERRUPTED else message_of(exc)
+            message = message_of(exc)
+            if kind is FailureKind.INTERRUPTED:
+                message = CANCELLED_MESSAGE
+                if self.gate.stop.requested:
+                    step = batch.current.revision if batch.current else "the step"
+                    message = (
+                        f"stopped by {self.gate.stop.describe()}: the running statement was cancelled and "
+                        f"{step} rolled back"
+                    )
+                    return self._failed(batch, kind, message, exc, error=StepStopped(kind, message))
             return self._failed(batch, kind, message, exc)
         if batch.current is not None:  # env.py held one outer transaction: committed only now
             self._committed(batch)
@@ -160,18 +184,48 @@ class Stepper:
             self.project.config,
             self.project.script,
             fn=self._feeder(batch),
-            on_connection=lambda connection: self._guard_connection(batch, connection, guards),
+            on_connection=lambda connection: self._guard_connection(batch, connection, guards, environment),
             on_version_apply=lambda **kw: self._on_version_apply(batch, **kw),
         )
-        with pgoptions(guards), interruptible_waits(), environment:
+        name = f"migration-runner {self.audit.run_id} env.py"
+        with pgoptions(guards), application_name(name), interruptible_waits(), environment:
             self.project.run_env()
 
-    def _guard_connection(self, batch: Batch, connection: Any, guards: Guards) -> None:
+    def _guard_connection(
+        self, batch: Batch, connection: Any, guards: Guards, environment: GuardedEnvironment
+    ) -> None:
         check = prepare(connection, guards, self.runner_identity)
         self.audit.emit("session_checked", **check.as_fields())
         verify(check, guards, self.runner_identity)
         batch.session, batch.session_guards = check, guards
-        capture_statements(connection, lambda: batch.statements if batch.current is not None else None)
+        batch.cancel = _driver_cancel(connection)
+        self.last_session_pid = check.backend_pid
+        capture_statements(
+            connection, lambda: batch.statements if batch.current is not None else batch.outside
+        )
+        self._note_changes_to_env_py(environment, check.outer_transaction)
+
+    def _note_changes_to_env_py(self, environment: GuardedEnvironment, outer_transaction: bool) -> None:
+        """Say once per run what the runner changed about how env.py runs (and restore its own signals)."""
+        if not interrupts.handlers_installed() and interrupts.stop_handling_active():
+            interrupts.install_handlers()
+            self.audit.emit(
+                "signal_handlers_reclaimed",
+                detail="env.py (or the application it imports) replaced the SIGINT/SIGTERM/SIGHUP handlers; the "
+                "runner put its own back for the rest of the run and restores theirs at the end.",
+            )
+        if self._mode_noted or environment.env_py_options.get("transaction_per_migration"):
+            return
+        self._mode_noted = True
+        self.audit.emit(
+            "transaction_mode_changed",
+            env_py_asked="one transaction for all revisions"
+            if outer_transaction
+            else "transaction_per_migration not set (one transaction for all revisions)",
+            runner_uses="one transaction per revision",
+            implication="each revision commits before the next starts; a migration that expects to see an "
+            "earlier revision's uncommitted changes through another connection behaves differently.",
+        )
 
     def _feeder(self, batch: Batch) -> Callable[[Any, Any], Iterator[Any]]:
         def steps(heads: Any, context: Any) -> Iterator[Any]:
@@ -188,9 +242,11 @@ class Stepper:
                 if decision is not None and decision.stops:
                     batch.stop = decision
                     return
+                self.gate.before_step(revision.revision, str(batch.direction))
                 step = self._migration_step(revision, batch.direction, heads)
                 self._set_step_guards(batch, revision, context)
                 self._begin(batch, revision, heads)
+                self.gate.audit_writable()  # step_started must be on disk before the step's first statement
                 yield step
                 # Alembic asks for the next step only after this one's transaction ended.
                 if batch.session is not None and batch.session.outer_transaction:
@@ -239,8 +295,9 @@ class Stepper:
         batch.statements = []
         batch.current_started = time.monotonic()
         batch.current_started_at = datetime.now(UTC)
+        self._flush_outside(batch)
         if self.watcher is not None and batch.session is not None:
-            self.watcher.watch(batch.session.backend_pid)
+            self.watcher.watch(batch.session.backend_pid, batch.cancel)
         self.audit.emit(
             "step_started",
             revision=revision.revision,
@@ -261,14 +318,30 @@ class Stepper:
             raise Refused(
                 f"Alembic applied {applied}, but the runner handed it {current and current.revision}."
             )
-        self.history.applied_in_step(
+        self.gate.before_commit(current.revision)
+        held = self.history.applied_in_step(
             ctx.connection,
             current.revision,
             batch.direction,
             batch.current_prior,
             batch.attempts[current.revision],
+            self.runner_identity.backend_pid,
         )
+        if not held:
+            raise StepStopped(
+                FailureKind.LOCK_LOST,
+                f"{runlock.LOST_MESSAGE}; {current.revision} was rolled back before it could commit",
+            )
         batch.heads_after = tuple(sorted(heads))
+
+    def _flush_outside(self, batch: Batch) -> None:
+        """Changes env.py's connection made outside any step (Alembic creating its version table)."""
+        changes = [
+            s for s in batch.outside if s["sql"].lstrip("(").split(None, 1)[0].upper() not in _NOT_CHANGES
+        ]
+        batch.outside = []
+        if changes:
+            self.audit.emit("statements_outside_step", statements=changes)
 
     def _committed(self, batch: Batch) -> tuple[str, ...]:
         revision = batch.current
@@ -320,11 +393,7 @@ class Stepper:
         )
         if revision is not None:
             if kind is FailureKind.LOCK_TIMEOUT:
-                found = blockers.find_blockers(
-                    self.conn,
-                    blockers.relations_in(statement),
-                    [batch.session.backend_pid] if batch.session else [],
-                )
+                found = self._blockers(statement, batch)
                 self.audit.emit(
                     "lock_timeout_hit",
                     revision=revision.revision,
@@ -336,7 +405,32 @@ class Stepper:
                     blockers=[b.as_fields() for b in found],
                     **lock_wait,
                 )
+            self._record_failed_step(batch, revision, kind, failure, message)
+            batch.current = None
+        self.audit.emit("step_failed", **failure.as_fields(), statements=batch.statements if revision else [])
+        return failure
+
+    def _blockers(self, statement: str | None, batch: Batch) -> list[blockers.Blocker]:
+        try:
+            return blockers.find_blockers(
+                self.conn,
+                blockers.relations_in(statement),
+                [batch.session.backend_pid] if batch.session else [],
+            )
+        except psycopg.Error:  # the runner's session is gone: the lock check before the retry says so
+            return []
+
+    def _record_failed_step(
+        self, batch: Batch, revision: Revision, kind: FailureKind, failure: Failure, message: str
+    ) -> None:
+        if not self.history.started:
+            return  # refused before the run's row existed: the target stays untouched
+        conn = self.bookkeeping()
+        if conn is None:
+            return  # the server is gone; the audit log has the step, the run's end says what is known
+        try:
             self.history.step_failed(
+                conn,
                 revision.revision,
                 batch.direction,
                 batch.current_prior,
@@ -345,9 +439,8 @@ class Stepper:
                 failure.attempts,
                 message,
             )
-            batch.current = None
-        self.audit.emit("step_failed", **failure.as_fields(), statements=batch.statements if revision else [])
-        return failure
+        except psycopg.Error as exc:
+            self.audit.emit("history_unwritten", revision=revision.revision, error=str(exc).strip())
 
     def _lock_wait(self) -> dict[str, Any]:
         """What the watcher saw of the step that just ended; nothing if it never waited on a lock."""
@@ -359,6 +452,17 @@ class Stepper:
 
 def _fmt(heads: tuple[str, ...] | list[str]) -> str:
     return ", ".join(heads) or "<base>"
+
+
+def _driver_cancel(connection: Any) -> Callable[[], None] | None:
+    """The DB-API connection's own cancel request (psycopg 3, psycopg2), usable from another thread."""
+    raw = getattr(getattr(connection, "connection", None), "dbapi_connection", None)
+    raw = raw if raw is not None else getattr(getattr(connection, "connection", None), "connection", None)
+    safe = getattr(raw, "cancel_safe", None)  # psycopg 3.2+: the libpq 17 cancel API when there is one
+    if callable(safe):
+        return lambda: safe(timeout=5)
+    cancel = getattr(raw, "cancel", None)
+    return cancel if callable(cancel) else None
 
 
 __all__ = ["Stepper"]

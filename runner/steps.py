@@ -15,7 +15,10 @@ from runner.redact import redact
 from runner.retry import QUERY_CANCELED, LockRetryPolicy, is_lock_timeout, sqlstate
 from runner.session import STATEMENT_TEXT_LIMIT, Guards, SessionCheck
 
-CANCELLED_MESSAGE = "interrupted: the statement was cancelled on request (Ctrl-C here, or pg_cancel_backend from another session)"
+CANCELLED_MESSAGE = (
+    "interrupted: the statement was cancelled on request (pg_cancel_backend from another session, or a stop "
+    "signal here)"
+)
 
 
 class Direction(StrEnum):
@@ -28,8 +31,24 @@ class FailureKind(StrEnum):
     STATEMENT_TIMEOUT = "statement_timeout"
     ERROR = "error"  # the migration or env.py raised
     REFUSED = "refused"  # a guard refused before the step ran
-    INTERRUPTED = "interrupted"
+    INTERRUPTED = "interrupted"  # Ctrl-C, SIGTERM, SIGHUP, or pg_cancel_backend from elsewhere
     NO_PROGRESS = "no_progress"  # env.py returned without running the step
+    LOCK_LOST = "lock_lost"  # the run lock's session ended: nothing more may run
+    AUDIT_FAILED = "audit_failed"  # the audit log can't be written (full disk, file-size limit)
+    CONNECTION_LOST = "connection_lost"  # the server went away under the step (restart, failover)
+
+    @property
+    def halts(self) -> bool:
+        """A guard said no, or the run can't go on safely: halt, never roll back or retry."""
+        return self not in (FailureKind.LOCK_TIMEOUT, FailureKind.STATEMENT_TIMEOUT, FailureKind.ERROR)
+
+
+class StepStopped(RunnerError):
+    """Raised by the runner itself before a step starts, or inside it before it may commit."""
+
+    def __init__(self, kind: FailureKind, message: str, *, next_step: str | None = None) -> None:
+        super().__init__(message, next_step=next_step)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -87,15 +106,26 @@ class Batch:
     attempts: dict[str, int] = field(default_factory=dict)
     session: SessionCheck | None = None
     session_guards: Guards | None = None
+    cancel: Callable[[], None] | None = None  # cancels the statement running on env.py's connection
     statements: list[dict[str, Any]] = field(default_factory=list)  # run by the step in flight
+    outside: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # changes env.py's connection made between steps
+
+
+# SQLSTATEs of a server that went away: admin shutdown (restart, pg_terminate_backend), crash, not yet up
+_SERVER_GONE = {"57P01", "57P02", "57P03"}
 
 
 def kind_of(exc: BaseException) -> FailureKind:
     if is_lock_timeout(exc):
         return FailureKind.LOCK_TIMEOUT
-    if sqlstate(exc) == QUERY_CANCELED:
+    code = sqlstate(exc)
+    if code == QUERY_CANCELED:
         # the same SQLSTATE means a statement_timeout, or a cancel request (Ctrl-C, pg_cancel_backend)
         return FailureKind.INTERRUPTED if "user request" in str(exc) else FailureKind.STATEMENT_TIMEOUT
+    if code in _SERVER_GONE or (code or "").startswith("08") or getattr(exc, "connection_invalidated", False):
+        return FailureKind.CONNECTION_LOST
     return FailureKind.ERROR
 
 

@@ -119,8 +119,8 @@ def test_a_rollback_that_fails_halts_at_the_revision_it_reached(new_db, run_appl
 
     assert result.status is RunStatus.HALTED
     assert result.message == (
-        "Step b2 failed: RuntimeError: upgrade broken. The database is at b1, the last completed step. "
-        "The rollback then failed at b1: RuntimeError: downgrade broken."
+        "Step b2 failed: RuntimeError: upgrade broken. The rollback then failed at b1: RuntimeError: "
+        "downgrade broken. The database is at b1."
     )
     assert pg.heads(database) == ["b1"]
     with closing(pg.connect(database)) as conn:
@@ -141,15 +141,17 @@ class LoseTheRunnersConnection(RunHooks):
         return None
 
 
-def test_a_run_that_loses_its_connection_says_what_it_knows(example_ini, production_db, run_apply):
-    """The revision can't be read back: halted (exit 1), the last committed step named, no traceback."""
+def test_a_run_whose_own_session_dies_after_the_last_step_reads_back_on_a_new_one(
+    example_ini, production_db, run_apply
+):
+    """Every step committed under the lock; the revision is read back and the run finished on a new session."""
     result, events = run_apply(example_ini, production_db, hooks=LoseTheRunnersConnection())
 
-    assert result.status is RunStatus.HALTED
-    assert (
-        "The database stopped answering, so the revision could not be read back; the last step known to "
-        "have committed left it at 20260131_0000." in result.message
-    )
-    assert result.next_step == "runner status once the database answers again, then decide from there."
-    assert events_named(events, "state_unreadable")
+    assert result.status is RunStatus.DONE
+    assert result.final_heads == (EXAMPLE_HEAD,)
+    assert not events_named(events, "state_unreadable")
     assert pg.heads(production_db) == [EXAMPLE_HEAD]
+    with closing(pg.connect(production_db)) as conn:
+        run_row = [r for r in rows_for_run(conn, result.run_id) if r["kind"] == "run"][0]
+    assert run_row["outcome"] == "done"
+    assert run_row["audit_hash"] == events[-1]["hash"]

@@ -2,16 +2,21 @@
 
 Events go through a structlog processor chain: stamp (ts, run_id, seq) →
 redact → chain (prev, hash) → render. Redaction runs before hashing, so what is
-hashed is exactly what is on disk. Listeners (the console, tests) see each
-event after it is safely written.
+hashed is exactly what is on disk. A line joins the chain only once it is
+safely written: a write that fails (a full disk, a file-size limit) leaves the
+file ending on its last complete line, records why in ``write_error``, and the
+run stops before its next statement (the executor asks). Listeners (the
+console, tests) see each event after it is written. Events may come from the
+lock watcher's thread too, so emitting is serialised.
 """
-
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 import stat
+import threading
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +25,7 @@ from typing import Any
 
 import structlog
 
+from runner.audit import disk
 from runner.audit.chain import GENESIS, chain_hash
 from runner.errors import ConfigError, Refused
 from runner.redact import redact
@@ -32,7 +38,7 @@ TAIL_BYTES = 1 << 16
 
 @dataclass(frozen=True)
 class Event:
-    """One written audit line, as a dict of its fields."""
+    """One audit line, as a dict of its fields."""
 
     fields: dict[str, Any]
 
@@ -52,16 +58,13 @@ def utc_now() -> datetime:
 
 
 class _LineSink:
-    """The structlog 'logger' at the end of the chain: writes and fsyncs one line."""
+    """The structlog 'logger' at the end of the chain: hands the rendered line back to the log."""
 
-    def __init__(self, fd: int | None) -> None:
-        self.fd = fd
+    def __init__(self, write: Callable[[str, dict[str, Any]], None]) -> None:
+        self._write = write
 
-    def msg(self, line: str) -> None:
-        if self.fd is None:
-            return
-        os.write(self.fd, (line + "\n").encode("utf-8"))
-        os.fsync(self.fd)
+    def msg(self, line: str, record: dict[str, Any]) -> None:
+        self._write(line, record)
 
     info = msg
 
@@ -80,28 +83,58 @@ class AuditLog:
         self._seq = 0
         self._fd: int | None = None
         self._prev = GENESIS
+        self._guard = threading.RLock()
+        self.chain_id: str | None = None  # the hash of the log file's first line: which chain this is
+        self.write_error: str | None = None  # why the first failed write failed; None while all is well
+        self.unwritten = 0  # events that could not be written after that
+        self._reserve: disk.Reserve | None = None
         if self.path is not None:
             self._open(Path(self.path))
         self._logger = structlog.wrap_logger(
-            _LineSink(self._fd),
+            _LineSink(self._commit),
             processors=[self._stamp, _redact, self._chain, _render],
             cache_logger_on_first_use=False,
         )
 
     # -- writing -----------------------------------------------------------------------------
     def emit(self, event: str, **fields: Any) -> Event:
-        self._logger.info(event, **fields)
-        written = self.events[-1]
-        for listener in list(self.listeners):
-            listener(written)
-        return written
+        """Write one event. Never raises for a failed write: see ``write_error``."""
+        with self._guard:
+            self._logger.info(event, **fields)
+            written = self._last_emitted
+            for listener in list(self.listeners):
+                listener(written)
+            return written
 
     @property
     def last_hash(self) -> str:
+        """The hash of the last line actually written (what the database anchors)."""
         return self._prev
+
+    @property
+    def healthy(self) -> bool:
+        return self.write_error is None
+
+    def room_problem(self) -> str | None:
+        """Why there is not room for the next events, or None (always None in memory)."""
+        if self._fd is None:
+            return None
+        wanted = disk.reserve_bytes()
+        try:
+            room = disk.headroom(self._fd)
+        except OSError as exc:
+            return f"the room left for the audit log {self.path} can't be read ({exc.strerror})"
+        if room < wanted:
+            return (
+                f"the audit log {self.path} can grow by only {room:,} bytes (free space, or the process's "
+                f"file-size limit), less than the {wanted:,} bytes the runner keeps in reserve"
+            )
+        return None
 
     def close(self) -> None:
         if self._fd is not None:
+            if self._reserve is not None:
+                self._reserve.release()
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -114,17 +147,31 @@ class AuditLog:
 
     # -- processors --------------------------------------------------------------------------
     def _stamp(self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
-        self._seq += 1
         name = event_dict.pop("event")
         ts = self.clock().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        return {"ts": ts, "run_id": self.run_id, "seq": self._seq, "event": name, **event_dict}
+        return {"ts": ts, "run_id": self.run_id, "seq": self._seq + 1, "event": name, **event_dict}
 
     def _chain(self, _logger: Any, _method: str, record: MutableMapping[str, Any]) -> dict[str, Any]:
         record = {**record, "prev": self._prev}
         record["hash"] = chain_hash(self._prev, record)
-        self._prev = record["hash"]
-        self.events.append(Event(record))
         return record
+
+    def _commit(self, line: str, record: dict[str, Any]) -> None:
+        """Write the line; only a line that is on disk moves the chain (and seq) forward."""
+        self._last_emitted = Event(record)
+        if self._fd is not None:
+            try:
+                disk.write_line(self._fd, (line + "\n").encode("utf-8"), self._reserve)
+            except disk.WriteFailed as exc:
+                if self.write_error is None:
+                    self.write_error = f"{exc.strerror} (errno {errno.errorcode.get(exc.errno or 0, exc.errno)})"
+                else:
+                    self.unwritten += 1
+                return
+        self._seq = record["seq"]
+        self._prev = record["hash"]
+        self.chain_id = self.chain_id or record["hash"]
+        self.events.append(self._last_emitted)
 
     # -- file handling -----------------------------------------------------------------------
     def _open(self, path: Path) -> None:
@@ -132,6 +179,11 @@ class AuditLog:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ConfigError(
+                    f"The audit log {path} is a symbolic link; refusing a symbolic link, since the trail must "
+                    "be the file named. Give --audit-log the real path."
+                ) from None
             raise ConfigError(f"The audit log {path} can't be opened for appending: {exc.strerror}.") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -150,30 +202,41 @@ class AuditLog:
         if stat.S_IMODE(mode) & 0o077:
             os.fchmod(fd, FILE_MODE)  # an existing log readable by others is tightened, not trusted
         self._fd = fd
-        self._prev = _last_hash(fd, path)
+        try:
+            self._prev, self.chain_id = _chain_ends(fd, path)
+        except Refused:
+            self.close()
+            raise
+        self._reserve = disk.Reserve(path, disk.reserve_bytes())
+        self._reserve.hold()
 
 
 def _redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     return redact(dict(event_dict))
 
 
-def _render(_logger: Any, _method: str, record: MutableMapping[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, default=str)
+def _render(_logger: Any, _method: str, record: MutableMapping[str, Any]) -> tuple[tuple[str], dict[str, Any]]:
+    return (json.dumps(record, ensure_ascii=False, default=str),), {"record": dict(record)}
 
 
-def _last_hash(fd: int, path: Path) -> str:
-    """Continue the chain from the file's last line, refusing to extend a damaged one."""
+def _chain_ends(fd: int, path: Path) -> tuple[str, str | None]:
+    """(the hash to continue from, the first line's hash), refusing to extend a damaged log."""
     size = os.fstat(fd).st_size
     if size == 0:
-        return GENESIS
+        return GENESIS, None
     start = max(0, size - TAIL_BYTES)
     tail = os.pread(fd, size - start, start).decode("utf-8", errors="replace")
     lines = [line for line in tail.splitlines() if line.strip()]
+    head = os.pread(fd, min(size, TAIL_BYTES), 0).decode("utf-8", errors="replace").split("\n", 1)[0]
     try:
-        last = json.loads(lines[-1])
-        return str(last["hash"])
+        last = str(json.loads(lines[-1])["hash"])
     except (IndexError, ValueError, KeyError, TypeError):
         raise Refused(
             f"The audit log {path} ends with a damaged line, so this run can't extend its chain.",
             next_step=f"runner audit verify {path}; then start a new log with --audit-log.",
         ) from None
+    try:
+        first: str | None = str(json.loads(head)["hash"])
+    except (ValueError, KeyError, TypeError):
+        first = None  # a damaged first line: verify names it; the chain can still be extended
+    return last, first

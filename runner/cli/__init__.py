@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+
 import typer
 
+from runner import interrupts
 from runner.cli import apply, audit, lint, plan, status
 from runner.cli import playbook as playbook_cli
 
@@ -24,4 +27,9 @@ app.add_typer(playbook_cli.app, name="playbook")
 
 
 def main() -> None:
+    # SIGTERM (systemd, Kubernetes, CI) and SIGHUP (a closed terminal) mean what Ctrl-C means.
+    interrupts.install_handlers()
+    # Past a file-size limit (ulimit -f), a write fails with EFBIG instead of killing the process,
+    # so the audit log can say the run stopped and why.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     app()

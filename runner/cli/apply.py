@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 
 from runner.cli.common import (
     ConfigOption,
@@ -26,6 +27,7 @@ from runner.cli.common import (
     stdout,
 )
 from runner.cli.lint import AcknowledgeOption
+from runner.cli.output import command_line
 from runner.cli.plan import ToOption
 from runner.cli.status import show_status
 from runner.db import VersionTable
@@ -101,7 +103,6 @@ def apply(
     # Imported here, not at the top: the CLI starts faster for the commands that don't apply.
     from runner.audit import AuditLog
     from runner.cli.lint_view import parse_acknowledgements
-    from runner.cli.progress import console_listener
     from runner.executor import Executor
     from runner.risk import RiskReview
     from runner.run import RunHooks, RunSettings, new_run_id
@@ -142,14 +143,12 @@ def apply(
         target = resolve_target(database_url)
         assert target is not None
         table = VersionTable.parse(version_table)
-        settings = RunSettings(
-            guards=guards, retry=retry, version_table=table, command=f"runner apply -c {config} --to {to}"
-        )
-        console = stderr if json_output else stdout
+        settings = RunSettings(guards=guards, retry=retry, version_table=table, command=command_line())
         with (
-            AuditLog(audit_log, new_run_id(), listeners=[console_listener(console)]) as audit,
+            AuditLog(audit_log, new_run_id()) as audit,
             audited(audit),
         ):
+            watch_on_console(audit, stderr if json_output else stdout)
             project = load_project(config, target, env_py_wrapper)
             if confirm_target is not None:
                 check_confirmation(confirm_target, target.database)
@@ -159,6 +158,20 @@ def apply(
             result = Executor(project, target, audit, settings, hooks=hooks).apply(to)
         report(result, audit_log, json_output)
         raise typer.Exit(int(result.exit_code))
+
+
+def watch_on_console(audit: AuditLog, console: Console) -> None:
+    """Print each event as it is written; a console that goes away is noted in the log, once."""
+    from runner.cli.progress import console_listener
+
+    audit.listeners.append(
+        console_listener(
+            console,
+            on_lost=lambda: audit.emit(
+                "console_lost", detail="the console's reader went away; output stopped"
+            ),
+        )
+    )
 
 
 @contextmanager

@@ -14,7 +14,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from runner.cli.output import GuardedStream
 from runner.errors import ConfigError, ExitCode, RunnerError
+from runner.interrupts import Interrupted
 from runner.project import AlembicProject
 from runner.redact import redact
 from runner.target import DatabaseTarget
@@ -50,9 +52,10 @@ PIPE_WIDTH = 160  # a log file or CI output is not an 80-column terminal
 
 
 def _console(*, to_stderr: bool) -> Console:
-    console = Console(stderr=to_stderr, highlight=False, soft_wrap=True)
+    stream = GuardedStream("stderr" if to_stderr else "stdout")
+    console = Console(file=stream, highlight=False, soft_wrap=True)  # type: ignore[arg-type]
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(stderr=to_stderr, highlight=False, soft_wrap=True, width=PIPE_WIDTH)
+        console = Console(file=stream, highlight=False, soft_wrap=True, width=PIPE_WIDTH)  # type: ignore[arg-type]
     return console
 
 
@@ -82,8 +85,13 @@ def boundary(debug: bool) -> Iterator[None]:
         if debug:
             traceback.print_exc()
         raise typer.Exit(int(exc.exit_code)) from None
-    except KeyboardInterrupt:
-        report_error("Interrupted by the operator before any change was made.")
+    except KeyboardInterrupt as exc:
+        how = (
+            exc.signal_name
+            if isinstance(exc, Interrupted) and exc.signal_name != "SIGINT"
+            else "the operator"
+        )
+        report_error(f"Interrupted by {how} before any change was made.")
         raise typer.Exit(int(ExitCode.HALTED)) from None
     except Exception as exc:
         report_error(

@@ -18,9 +18,9 @@ import typer
 
 from runner.audit import AuditLog
 from runner.cli.common import stderr, stdout
+from runner.cli.output import command_line
 from runner.cli.playbook import open_playbook, print_warnings, refuse_overlaps
 from runner.cli.playbook_view import show_playbook
-from runner.cli.progress import console_listener
 from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.errors import ConfigError, Refused
@@ -133,7 +133,7 @@ def apply_playbook(
     acknowledgements: Sequence[Acknowledgement] = (),
 ) -> None:
     """Run the whole apply from the playbook; always ends with typer.Exit(exit code)."""
-    from runner.cli.apply import DEFAULT_AUDIT_LOG, report  # apply.py imports this module
+    from runner.cli.apply import DEFAULT_AUDIT_LOG, report, watch_on_console  # apply.py imports this module
 
     refuse_overlaps(ctx, APPLY_OPTIONS)
     opened = open_playbook(path)
@@ -166,11 +166,9 @@ def apply_playbook(
             given=confirm_target_name,
             is_interactive=(lambda: False) if json_output else None,  # a prompt would corrupt the JSON
         )
-    settings = RunSettings(
-        guards=book.guards, retry=book.retry, version_table=table, command=f"runner apply --playbook {path}"
-    )
-    console = stderr if json_output else stdout
-    with AuditLog(audit_path, new_run_id(), listeners=[console_listener(console)]) as audit:
+    settings = RunSettings(guards=book.guards, retry=book.retry, version_table=table, command=command_line())
+    with AuditLog(audit_path, new_run_id()) as audit:
+        watch_on_console(audit, stderr if json_output else stdout)
         result = Executor(project, target, audit, settings, hooks=hooks).apply(book.project.target_revision)
     report(result, audit_path, json_output)
     raise typer.Exit(int(result.exit_code))

@@ -1,7 +1,10 @@
 """Live progress on the console, drawn from the audit events as they are written.
 
 Every line here is derived from an event that is already in the audit log, so
-the console never says anything the log doesn't.
+the console never says anything the log doesn't. Each line starts with the
+event's time (UTC). A console that goes away (``runner apply | head``, a closed
+terminal) never stops the run: the audit log is the record, and it says when the
+console was lost.
 """
 
 from __future__ import annotations
@@ -11,15 +14,26 @@ from collections.abc import Callable
 from rich.console import Console
 
 from runner.audit import Event
+from runner.cli.output import console_lost
 
 
-def console_listener(console: Console) -> Callable[[Event], None]:
+def console_listener(console: Console, on_lost: Callable[[], None] | None = None) -> Callable[[Event], None]:
+    reported: list[bool] = []
+
     def show(event: Event) -> None:
         line = describe(event)
         if line:
-            console.print(line, markup=False)
+            console.print(f"{_clock(event)} {line}", markup=False)
+        if on_lost is not None and not reported and console_lost(console):
+            reported.append(True)
+            on_lost()
 
     return show
+
+
+def _clock(event: Event) -> str:
+    ts = str(event.get("ts") or "")
+    return f"{ts[11:19]}Z" if len(ts) >= 19 else "         "
 
 
 def _heads(heads: object) -> str:
@@ -38,6 +52,18 @@ def _step_line(event: Event) -> str:
     verb = "applied" if event.name == "step_applied" else "reverted"
     waited = f" (waited {event['lock_waited_ms']} ms for locks)" if event.get("lock_waited_ms") else ""
     return f"  {verb} {event['revision']} in {event['duration_ms']} ms{waited}"
+
+
+def _waiting_line(event: Event) -> str:
+    blockers = event.get("blockers") or []
+    who = "; ".join(
+        f"pid {b['pid']} ({b.get('state')}, {b.get('transaction_age_s')}s transaction): {str(b.get('query') or '')[:80]}"
+        for b in blockers
+    )
+    return (
+        f"  still waiting for a lock after {event['waited_ms'] / 1000:.1f}s; blocked by {who or 'unknown'}; "
+        f"{event['queued_behind']} session(s) queued behind this step"
+    )
 
 
 def _started_line(event: Event) -> str:
@@ -81,6 +107,22 @@ _LINES: dict[str, Callable[[Event], str | None]] = {
     "rollback_started": lambda e: f"rolling back: {', '.join(e['revisions'])}",
     "rollback_refused": lambda e: f"rollback refused at {e['revision']}: {e['reason']}",
     "state_mismatch": lambda e: f"WARNING: version table reads {e['found']}, expected {e['expected']}",
+    "state_unreadable": lambda e: f"WARNING: the database stopped answering: {e['error']}",
+    "lock_waiting": _waiting_line,
+    "unfinished_run_found": lambda e: f"NOTICE: {e['description']}",
+    "unfinished_runs_closed": lambda e: f"unfinished run(s) {', '.join(e['runs'])} marked abandoned",
+    "history_table_ready": lambda e: (
+        f"{e['table']} created or upgraded ({len(e['statements'])} statement(s))"
+    ),
+    "statements_outside_step": lambda e: (
+        f"  env.py's connection ran {len(e['statements'])} change(s) outside a step"
+    ),
+    "transaction_mode_changed": lambda e: (
+        f"NOTICE: env.py asked for {e['env_py_asked']}; the runner uses {e['runner_uses']}: {e['implication']}"
+    ),
+    "signal_handlers_reclaimed": lambda e: f"NOTICE: {e['detail']}",
+    "step_session_ended": lambda e: f"  the step's session (pid {e['backend_pid']}) {e['how']}",
+    "history_unwritten": lambda e: f"WARNING: runner_history could not be written: {e['error']}",
 }
 
 

@@ -1,0 +1,75 @@
+"""What must hold before a step may start, and before it may commit.
+
+Before every step (a retry included): no stop was requested (Ctrl-C, SIGTERM,
+SIGHUP), the audit log is writable with room to spare, and the runner's
+session still holds the run lock. The first step that passes also starts the
+run's history row: a run refused before this point has left nothing in the
+target. Inside the step, just before it commits, a stop requested meanwhile
+rolls the step back. Whatever fails is raised as ``StepStopped``, so the
+stepper ends the batch with the database at the last committed step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+
+from runner import runlock
+from runner.audit import AuditLog
+from runner.history import History
+from runner.interrupts import StopRequest
+from runner.steps import FailureKind, StepStopped
+
+UNRECORDED = "so that nothing happens that the audit log does not record"
+
+
+class StepGate:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        audit: AuditLog,
+        history: History,
+        stop: StopRequest,
+        *,
+        start_history: Callable[[], None],
+    ) -> None:
+        self.conn = conn
+        self.audit = audit
+        self.history = history
+        self.stop = stop
+        self._start_history = start_history
+
+    def before_step(self, revision: str, direction: str) -> None:
+        if self.stop.requested:
+            raise StepStopped(
+                FailureKind.INTERRUPTED, f"stopped by {self.stop.describe()} before {revision} started"
+            )
+        self.audit_writable()
+        problem = self.audit.room_problem()
+        if problem is not None:
+            raise StepStopped(
+                FailureKind.AUDIT_FAILED, f"{problem}; the run stopped before {revision}, {UNRECORDED}"
+            )
+        if not runlock.still_held(self.conn):
+            raise StepStopped(FailureKind.LOCK_LOST, f"{runlock.LOST_MESSAGE} ({revision} was next)")
+        if not self.history.started:
+            self._start_history()
+        self.history.step_in_flight(revision, direction)
+
+    def audit_writable(self) -> None:
+        """The events so far are on disk (step_started included, once it is emitted)."""
+        if not self.audit.healthy:
+            raise StepStopped(
+                FailureKind.AUDIT_FAILED,
+                f"the audit log {self.audit.path} can't be written ({self.audit.write_error}); the run "
+                f"stopped before its next statement, {UNRECORDED}",
+            )
+
+    def before_commit(self, revision: str) -> None:
+        """Inside the step's transaction: a stop requested while it ran rolls it back."""
+        if self.stop.requested:
+            raise StepStopped(
+                FailureKind.INTERRUPTED,
+                f"stopped by {self.stop.describe()} while {revision} ran; its transaction was rolled back",
+            )
