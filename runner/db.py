@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from runner import tuning
 from runner.errors import ConfigError, Unreachable
 from runner.redact import redact
 from runner.target import DatabaseTarget
@@ -131,7 +132,7 @@ def reconnect(
     target: DatabaseTarget,
     application_name: str,
     *,
-    within_s: float = 15.0,
+    within_s: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> psycopg.Connection | None:
     """A new connection for the run's last records after its own was lost; None if none comes in time.
@@ -140,7 +141,7 @@ def reconnect(
     within seconds, and then the run can still read back where the database
     is and finish its history row.
     """
-    deadline = time.monotonic() + within_s
+    deadline = time.monotonic() + (tuning.number(tuning.RECONNECT_S) if within_s is None else within_s)
     while True:
         try:
             return connect(target, application_name)

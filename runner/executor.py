@@ -62,6 +62,7 @@ class Executor:
         self._sleep = sleep
         self._conn: psycopg.Connection | None = None  # the run lock's session
         self._books: psycopg.Connection | None = None  # a new session for the records, if that one is lost
+        self._gave_up = False  # the server did not answer again within the reconnect window
 
     @property
     def run_id(self) -> str:
@@ -179,7 +180,7 @@ class Executor:
         """Runs that died without finishing (this run holds the lock, so none of them is alive)."""
         found = history.unfinished_runs(conn)
         for run in found:
-            self.audit.emit("unfinished_run_found", **run.as_json())
+            self.audit.emit("unfinished_run_found", run=run.as_json())
         return found
 
     def _start_history(
@@ -197,7 +198,13 @@ class Executor:
         if unfinished:
             records.close_abandoned(unfinished)
             self.audit.emit("unfinished_runs_closed", runs=[run.run_id for run in unfinished])
-        records.start_run(target_heads, prior, self.audit.chain_id)
+        records.start_run(
+            target_heads,
+            prior,
+            audit_chain=self.audit.chain_id,
+            audit_log=str(self.audit.path.resolve()) if self.audit.path else None,
+            command=self.settings.command,
+        )
 
     def _lock_waiting(self, progress: WaitProgress) -> None:
         self.audit.emit(
@@ -214,8 +221,12 @@ class Executor:
             if conn is not None and db.is_alive(conn):
                 return conn
         self._books = db.reconnect(
-            self.target, f"migration-runner {self.run_id} records", sleep=self._real_sleep()
+            self.target,
+            f"migration-runner {self.run_id} records",
+            within_s=0.0 if self._gave_up else None,  # wait for the server once per run, not at every record
+            sleep=self._real_sleep(),
         )
+        self._gave_up = self._books is None
         return self._books
 
     def _real_sleep(self) -> Callable[[float], None]:

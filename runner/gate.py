@@ -53,9 +53,22 @@ class StepGate:
             )
         if not runlock.still_held(self.conn):
             raise StepStopped(FailureKind.LOCK_LOST, f"{runlock.LOST_MESSAGE} ({revision} was next)")
-        if not self.history.started:
-            self._start_history()
-        self.history.step_in_flight(revision, direction)
+        try:
+            if not self.history.started:
+                self._start_history()
+            self.history.step_in_flight(revision, direction)
+        except psycopg.Error as exc:
+            if self.conn.broken or self.conn.closed:  # the lock's own session died just now
+                raise StepStopped(
+                    FailureKind.LOCK_LOST, f"{runlock.LOST_MESSAGE} ({revision} was next)"
+                ) from None
+            raise StepStopped(
+                FailureKind.REFUSED,
+                f"the runner's history table can't be written ({type(exc).__name__}: {str(exc).strip()}); "
+                f"nothing more was run",
+                next_step="grant the runner's role CREATE on the schema (or create runner_history for it), then "
+                "run the same command again.",
+            ) from None
 
     def audit_writable(self) -> None:
         """The events so far are on disk (step_started included, once it is emitted)."""

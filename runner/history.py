@@ -47,7 +47,9 @@ CREATE_SQL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     audit_chain       text,
     current_step      text,
     current_direction text,
-    step_started_at   timestamptz
+    step_started_at   timestamptz,
+    audit_log         text,
+    command           text
 )"""
 
 # Columns later runners added: an older table gets them, one audited ALTER each.
@@ -56,6 +58,8 @@ ADDED_COLUMNS = {
     "current_step": "text",
     "current_direction": "text",
     "step_started_at": "timestamptz",
+    "audit_log": "text",
+    "command": "text",
 }
 
 INSERT_APPLIED = text(
@@ -121,13 +125,23 @@ class History:
         assert row is not None
         return int(row[0])
 
-    def start_run(self, target: Sequence[str], prior: Sequence[str], audit_chain: str | None) -> None:
+    def start_run(
+        self,
+        target: Sequence[str],
+        prior: Sequence[str],
+        *,
+        audit_chain: str | None,
+        audit_log: str | None,
+        command: str,
+    ) -> None:
         self._run_row = self._insert(
             kind="run",
             revision=_joined(target),
             prior_revision=_joined(prior),
             outcome="running",
             audit_chain=audit_chain,
+            audit_log=audit_log,
+            command=command,
         )
 
     def step_in_flight(self, revision: str, direction: str) -> None:
@@ -228,6 +242,8 @@ class UnfinishedRun:
     direction: str | None
     step_started_at: datetime | None
     step_committed: bool
+    audit_log: str | None
+    command: str | None
 
     def describe(self) -> str:
         started = f"{self.started_at:%Y-%m-%d %H:%M:%S %Z}".strip()
@@ -249,15 +265,28 @@ class UnfinishedRun:
             "direction": self.direction,
             "step_started_at": self.step_started_at.isoformat() if self.step_started_at else None,
             "step_committed": self.step_committed,
+            "audit_log": self.audit_log,
+            "command": self.command,
             "description": self.describe(),
+            "next_step": self.next_step(),
         }
+
+    def next_step(self) -> str:
+        report = (
+            f"runner audit report {self.audit_log} --run {self.run_id} says what it did; "
+            if self.audit_log
+            else ""
+        )
+        again = f"`{self.command}`" if self.command else "the same apply"
+        return f"{report}run {again} again to continue from the current revision."
 
 
 UNFINISHED_SQL = f"""
 SELECT r.run_id, r.operator, r.started_at, r.current_step, r.current_direction, r.step_started_at,
        EXISTS (SELECT 1 FROM {TABLE} s
                 WHERE s.run_id = r.run_id AND s.kind = 'step' AND s.outcome = 'applied'
-                  AND s.revision = r.current_step AND s.finished_at >= r.step_started_at)
+                  AND s.revision = r.current_step AND s.finished_at >= r.step_started_at),
+       r.audit_log, r.command
   FROM {TABLE} r
  WHERE r.kind = 'run' AND r.outcome = 'running' AND NOT (r.run_id = ANY(%s))
  ORDER BY r.started_at
@@ -269,11 +298,11 @@ def unfinished_runs(conn: psycopg.Connection, alive: Sequence[str] = ()) -> list
     if not table_exists(conn):
         return []
     have_columns = conn.execute(
-        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'current_step'",
-        [TABLE],
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = ANY(%s)",
+        [TABLE, list(ADDED_COLUMNS)],
     ).fetchone()
-    if not have_columns or not have_columns[0]:
-        return []  # a table from a runner that did not record steps in flight
+    if not have_columns or have_columns[0] < len(ADDED_COLUMNS):
+        return []  # a table from an older runner: it did not record steps in flight
     return [UnfinishedRun(*row) for row in conn.execute(UNFINISHED_SQL, [list(alive)]).fetchall()]
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import psycopg
 
+from runner import tuning
 from runner.redact import redact
 
 WAIT_SQL = """
@@ -41,7 +42,6 @@ SELECT pid, state, left(query, 200),
   FROM pg_stat_activity WHERE pid = ANY(%s) ORDER BY xact_start NULLS LAST, pid
 """
 
-PROGRESS_EVERY_S = 5.0
 CANCEL_EVERY_S = 0.1
 
 
@@ -89,12 +89,14 @@ class LockWatcher:
         interval_s: float = 0.05,
         *,
         on_progress: ProgressListener | None = None,
-        progress_every_s: float = PROGRESS_EVERY_S,
+        progress_every_s: float | None = None,
     ) -> None:
         self._conn = conn
         self._interval_s = interval_s
         self._on_progress = on_progress
-        self._progress_every_s = progress_every_s
+        self._progress_every_s = (
+            tuning.number(tuning.LOCK_WAIT_REPORT_S) if progress_every_s is None else progress_every_s
+        )
         self._guard = threading.Lock()
         self._pid: int | None = None
         self._cancel: Canceller | None = None

@@ -61,7 +61,7 @@ def _summary(mine: Sequence[Event], first: dict[str, Event], last: Event) -> lis
         ("Operator", started.get("operator")),
         ("Started", started.get("ts")),
         ("Ended", f"{last.get('ts')} ({_duration(started.get('ts'), last.get('ts'))})"),
-        ("Outcome", f"{last.get('status', last['event'])} (exit code {last.get('exit_code')})"),
+        ("Outcome", _outcome(mine, last)),
         ("Prior revision", _heads(recorded.get("prior_heads"))),
         ("Final revision", _heads(final) if final is not None else None),
         ("Guards", started.get("guards")),
@@ -70,8 +70,34 @@ def _summary(mine: Sequence[Event], first: dict[str, Event], last: Event) -> lis
     return [f"- **{name}**: {value}" for name, value in rows if value] + [""]
 
 
+ENDINGS = ("run_finished", "run_halted", "run_refused")
+
+
+def _outcome(mine: Sequence[Event], last: Event) -> str:
+    if last["event"] in ENDINGS:
+        return f"{last.get('status', last['event'])} (exit code {last.get('exit_code')})"
+    return f"incomplete: {_where_it_stopped(mine)}; the log ends at {last['event']} (the process died)"
+
+
+def _where_it_stopped(mine: Sequence[Event]) -> str:
+    """For a run whose log just ends: the step it was in, or the last one it finished."""
+    started = [e for e in mine if e["event"] == "step_started"]
+    ended = {"step_applied", "step_reverted", "step_failed"}
+    if not started:
+        return "stopped before its first step"
+    current = started[-1]
+    later = mine[mine.index(current) + 1 :]
+    finished = [e for e in later if e["event"] in ended and e.get("revision") == current["revision"]]
+    direction = f" ({current.get('direction', 'upgrade')})"
+    if finished:
+        return f"stopped after {current['revision']}{direction}, before its next step"
+    return f"stopped during {current['revision']}{direction}"
+
+
 def _steps(mine: Sequence[Event]) -> list[str]:
     done = [e for e in mine if e["event"] in ("step_applied", "step_reverted", "step_failed")]
+    if not done and any(e["event"] == "step_started" for e in mine):
+        return [f"The log ends while the run was in progress: it {_where_it_stopped(mine)}.", ""]
     if not done:
         return ["No step was started.", ""]
     lines = [

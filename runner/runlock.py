@@ -54,6 +54,16 @@ SELECT a.pid, a.application_name, a.usename, host(a.client_addr),
 """
 
 
+APPLICATION_PREFIX = "migration-runner "
+
+
+def run_id_of(found: LockHolder | None) -> str | None:
+    """The run id a live holder's application_name carries (the runner sets it), if it is a runner."""
+    if found is None or not found.application_name.startswith(APPLICATION_PREFIX):
+        return None
+    return found.application_name[len(APPLICATION_PREFIX) :].split(" ", 1)[0] or None
+
+
 def holder(conn: psycopg.Connection) -> LockHolder | None:
     row = conn.execute(HOLDER_SQL, [LOCK_CLASS, LOCK_OBJECT]).fetchone()
     return LockHolder(*row) if row else None

@@ -6,7 +6,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from runner import db
+from runner import db, history, runlock
+from runner.history import UnfinishedRun
 from runner.project import AlembicProject, Revision
 from runner.target import DatabaseTarget
 
@@ -18,6 +19,8 @@ class Status:
     heads: tuple[str, ...]
     to: tuple[str, ...]
     pending: tuple[Revision, ...]
+    unfinished: tuple[UnfinishedRun, ...] = ()  # runs that died without finishing
+    in_progress: runlock.LockHolder | None = None  # a run holding the lock right now
 
     @property
     def up_to_date(self) -> bool:
@@ -40,6 +43,12 @@ class Status:
                 }
                 for r in self.pending
             ],
+            "unfinished": [run.as_json() for run in self.unfinished],
+            "run_in_progress": (
+                {"run_id": runlock.run_id_of(self.in_progress), "holder": self.in_progress.describe()}
+                if self.in_progress
+                else None
+            ),
         }
 
 
@@ -52,6 +61,8 @@ def read_status(
     from_revision: str | None = None,
 ) -> Status:
     """Read the current revision from the database, or take ``from_revision`` (offline plan)."""
+    unfinished: list[UnfinishedRun] = []
+    holder: runlock.LockHolder | None = None
     if from_revision is not None:
         current = () if from_revision == "base" else project.resolve(from_revision)
         where = f"(offline, from {from_revision})"
@@ -59,6 +70,11 @@ def read_status(
         assert target is not None
         with closing(db.connect(target)) as conn:
             current = db.read_heads(conn, version_table or db.VersionTable())
+            holder = runlock.holder(conn)
+            alive = runlock.run_id_of(holder)
+            unfinished = history.unfinished_runs(conn, [alive] if alive else [])
         where = target.display
     pending = project.pending(current, to)
-    return Status(where, tuple(current), project.heads, project.resolve(to), tuple(pending))
+    return Status(
+        where, tuple(current), project.heads, project.resolve(to), tuple(pending), tuple(unfinished), holder
+    )

@@ -87,8 +87,9 @@ def cluster_user() -> OsUser | None:
 class LocalCluster:
     """One throwaway cluster; ``url`` is ready after ``start()``."""
 
-    def __init__(self, bindir: Path | None = None) -> None:
+    def __init__(self, bindir: Path | None = None, settings: dict[str, str] | None = None) -> None:
         self.bindir = bindir or find_bindir()
+        self.settings = {**_FAST_SETTINGS, **(settings or {})}
         self.user = cluster_user()
         self.root = Path(tempfile.mkdtemp(prefix="runner-pg-"))
         self.data = self.root / "data"
@@ -124,8 +125,14 @@ class LocalCluster:
             "--no-sync",
             "--no-instructions",
         )
-        options = " ".join(f"-c {k}={v}" for k, v in _FAST_SETTINGS.items())
+        self.pg_ctl("start")
+        return self.url
+
+    def pg_ctl(self, action: str, mode: str = "fast") -> None:
+        """``pg_ctl start``, ``restart`` or ``stop`` (``mode`` for the last two), waiting until done."""
+        options = " ".join(f"-c {k}={v}" for k, v in self.settings.items())
         options += f" -c unix_socket_directories={self.root} -c port={self.port}"
+        mode_args = [] if action == "start" else ["-m", mode]
         self._run(
             "pg_ctl",
             "-D",
@@ -135,11 +142,10 @@ class LocalCluster:
             "-w",
             "-t",
             str(START_TIMEOUT_S),
-            "-o",
-            options,
-            "start",
+            *mode_args,
+            *([] if action == "stop" else ["-o", options]),
+            action,
         )
-        return self.url
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():

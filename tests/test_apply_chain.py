@@ -152,6 +152,6 @@ def test_a_run_whose_own_session_dies_after_the_last_step_reads_back_on_a_new_on
     assert not events_named(events, "state_unreadable")
     assert pg.heads(production_db) == [EXAMPLE_HEAD]
     with closing(pg.connect(production_db)) as conn:
-        run_row = [r for r in rows_for_run(conn, result.run_id) if r["kind"] == "run"][0]
+        run_row = next(r for r in rows_for_run(conn, result.run_id) if r["kind"] == "run")
     assert run_row["outcome"] == "done"
     assert run_row["audit_hash"] == events[-1]["hash"]

@@ -167,3 +167,25 @@ def test_a_device_is_refused_and_left_untouched(tmp_path):
     with pytest.raises(Refused, match="is not a regular file"):
         AuditLog(Path("/dev/null"), "run-1")
     assert os.stat("/dev/null").st_mode == before
+
+
+def test_runs_cut_from_the_end_of_the_log_are_named_by_the_database(example_ini, production_db, tmp_path):
+    """Dropping the last complete run leaves an intact chain; the database knows that run was written here."""
+    from tests import pg
+
+    path = tmp_path / "audit.jsonl"
+    env = {"DATABASE_URL": pg.url_for(production_db)}
+    for to in ("7702d353e5b8", "20260131_0000"):
+        done = run_cli(
+            "apply", "-c", str(example_ini), "--yes", "--to", to, "--audit-log", str(path), env=env
+        )
+        assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    first_run, second_run = records[0]["run_id"], records[-1]["run_id"]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records if r["run_id"] == first_run))
+
+    assert run_cli("audit", "verify", str(path)).returncode == 0  # the chain alone looks fine
+    cut = run_cli("audit", "verify", str(path), env=env)
+    assert cut.returncode == 4
+    assert f"run {second_run} (done, started " in cut.stderr
+    assert "is recorded in runner_history as written to this log, but the log has no line of it" in cut.stderr

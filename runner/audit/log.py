@@ -9,6 +9,7 @@ run stops before its next statement (the executor asks). Listeners (the
 console, tests) see each event after it is written. Events may come from the
 lock watcher's thread too, so emitting is serialised.
 """
+
 from __future__ import annotations
 
 import errno
@@ -34,6 +35,7 @@ Clock = Callable[[], datetime]
 Listener = Callable[["Event"], None]
 FILE_MODE = 0o600
 TAIL_BYTES = 1 << 16
+RESERVED_FIELDS = frozenset({"ts", "run_id", "seq", "prev", "hash"})  # the log's own; an event can't set them
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class AuditLog:
         self.chain_id: str | None = None  # the hash of the log file's first line: which chain this is
         self.write_error: str | None = None  # why the first failed write failed; None while all is well
         self.unwritten = 0  # events that could not be written after that
+        self.reserve_used = False  # the disk filled up and the reserve was given back to keep writing
         self._reserve: disk.Reserve | None = None
         if self.path is not None:
             self._open(Path(self.path))
@@ -125,9 +128,11 @@ class AuditLog:
         except OSError as exc:
             return f"the room left for the audit log {self.path} can't be read ({exc.strerror})"
         if room < wanted:
+            filled = " (the disk filled up during the run: the reserve kept for the log was used)"
             return (
                 f"the audit log {self.path} can grow by only {room:,} bytes (free space, or the process's "
                 f"file-size limit), less than the {wanted:,} bytes the runner keeps in reserve"
+                f"{filled if self.reserve_used else ''}"
             )
         return None
 
@@ -148,6 +153,9 @@ class AuditLog:
     # -- processors --------------------------------------------------------------------------
     def _stamp(self, _logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
         name = event_dict.pop("event")
+        clash = RESERVED_FIELDS & set(event_dict)
+        if clash:
+            raise ValueError(f"audit event {name!r} can't carry the log's own fields {sorted(clash)}")
         ts = self.clock().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         return {"ts": ts, "run_id": self.run_id, "seq": self._seq + 1, "event": name, **event_dict}
 
@@ -161,10 +169,13 @@ class AuditLog:
         self._last_emitted = Event(record)
         if self._fd is not None:
             try:
-                disk.write_line(self._fd, (line + "\n").encode("utf-8"), self._reserve)
+                if disk.write_line(self._fd, (line + "\n").encode("utf-8"), self._reserve):
+                    self.reserve_used = True
             except disk.WriteFailed as exc:
                 if self.write_error is None:
-                    self.write_error = f"{exc.strerror} (errno {errno.errorcode.get(exc.errno or 0, exc.errno)})"
+                    self.write_error = (
+                        f"{exc.strerror} (errno {errno.errorcode.get(exc.errno or 0, exc.errno)})"
+                    )
                 else:
                     self.unwritten += 1
                 return
@@ -184,7 +195,9 @@ class AuditLog:
                     f"The audit log {path} is a symbolic link; refusing a symbolic link, since the trail must "
                     "be the file named. Give --audit-log the real path."
                 ) from None
-            raise ConfigError(f"The audit log {path} can't be opened for appending: {exc.strerror}.") from None
+            raise ConfigError(
+                f"The audit log {path} can't be opened for appending: {exc.strerror}."
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -215,7 +228,9 @@ def _redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) ->
     return redact(dict(event_dict))
 
 
-def _render(_logger: Any, _method: str, record: MutableMapping[str, Any]) -> tuple[tuple[str], dict[str, Any]]:
+def _render(
+    _logger: Any, _method: str, record: MutableMapping[str, Any]
+) -> tuple[tuple[str], dict[str, Any]]:
     return (json.dumps(record, ensure_ascii=False, default=str),), {"record": dict(record)}
 
 

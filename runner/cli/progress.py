@@ -109,7 +109,7 @@ _LINES: dict[str, Callable[[Event], str | None]] = {
     "state_mismatch": lambda e: f"WARNING: version table reads {e['found']}, expected {e['expected']}",
     "state_unreadable": lambda e: f"WARNING: the database stopped answering: {e['error']}",
     "lock_waiting": _waiting_line,
-    "unfinished_run_found": lambda e: f"NOTICE: {e['description']}",
+    "unfinished_run_found": lambda e: f"NOTICE: {e['run']['description']}",
     "unfinished_runs_closed": lambda e: f"unfinished run(s) {', '.join(e['runs'])} marked abandoned",
     "history_table_ready": lambda e: (
         f"{e['table']} created or upgraded ({len(e['statements'])} statement(s))"

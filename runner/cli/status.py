@@ -44,6 +44,13 @@ def show_status(found: Status) -> None:
     stdout.print(f"Target   {found.target}", markup=False)
     stdout.print(f"Current  {', '.join(found.current) or '<base> (no version table)'}", markup=False)
     stdout.print(f"Heads    {', '.join(found.heads)}", markup=False)
+    if found.in_progress is not None:
+        stdout.print(
+            f"Running  a migration run holds the run lock: {found.in_progress.describe()}", markup=False
+        )
+    for run in found.unfinished:
+        stdout.print(f"Unfinished  {run.describe()}", markup=False)
+        stdout.print(f"            Next: {run.next_step()}", markup=False)
     if found.up_to_date:
         stdout.print("Up to date: nothing to apply.")
         return
