@@ -73,6 +73,16 @@ def test_a_password_on_the_command_line_is_refused():
     )
 
 
+def test_a_postgres_scheme_says_to_write_postgresql():
+    """Heroku-style postgres:// URLs: exit 3, naming DATABASE_URL and the scheme to write instead."""
+    proc = run_cli("status", "-c", INI, env={"DATABASE_URL": "postgres://app@127.0.0.1:5432/appdb"})
+    line = assert_clean_error(proc, 3)
+    assert line == (
+        "error: DATABASE_URL starts with postgres://, a scheme SQLAlchemy no longer reads; write postgresql:// "
+        "instead (the rest of the URL stays the same)."
+    )
+
+
 def test_no_target_at_all_is_invalid_input():
     proc = run_cli("status", "-c", INI)
     assert_clean_error(proc, 3, "No target database")

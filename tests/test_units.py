@@ -49,6 +49,33 @@ def test_redactor_masks_known_values_and_credential_shapes():
     assert r.value({"a": ["postgresql://u:x@h/d"]}) == {"a": ["postgresql://u:***@h/d"]}
 
 
+@pytest.mark.parametrize(
+    ("sql", "masked"),
+    [
+        (
+            "ALTER ROLE x WITH ENCRYPTED PASSWORD 'a''b' LOGIN",
+            "ALTER ROLE x WITH ENCRYPTED PASSWORD '***' LOGIN",
+        ),
+        (
+            "ALTER ROLE x PASSWORD $$p@ss w'rd$$ VALID UNTIL 'infinity'",
+            "ALTER ROLE x PASSWORD '***' VALID UNTIL 'infinity'",
+        ),
+        ("CREATE ROLE x PASSWORD $pw$se$$cret$pw$ LOGIN", "CREATE ROLE x PASSWORD '***' LOGIN"),
+        ("ALTER ROLE x PASSWORD E'it\\'s \\\\ secret' LOGIN", "ALTER ROLE x PASSWORD '***' LOGIN"),
+        ("ALTER USER x PASSWORD U&'d\\0061t' LOGIN", "ALTER USER x PASSWORD '***' LOGIN"),
+        ("ALTER ROLE x PASSWORD 'cut short by pg_stat_act", "ALTER ROLE x PASSWORD '***'"),
+        ("OPTIONS (user 'u', password $$pw$$)", "OPTIONS (user 'u', password '***')"),
+        ("host=h password='a b\\' c' dbname=d", "host=h password=*** dbname=d"),
+        ("postgresql://u@h/db?sslpassword=abc&x=1", "postgresql://u@h/db?sslpassword=***&x=1"),
+        ("ALTER ROLE x PASSWORD NULL", "ALTER ROLE x PASSWORD NULL"),
+        ("the password's length", "the password's length"),
+    ],
+)
+def test_redactor_masks_sql_passwords_in_every_string_form(sql, masked):
+    """Dollar-quoted, E'..' with backslash escapes, U&'..', cut-short and libpq-quoted passwords."""
+    assert Redactor().text(sql) == masked
+
+
 class FakeDriverError(Exception):
     def __init__(self, code):
         super().__init__("boom")
@@ -104,3 +131,37 @@ def test_target_urls_hide_passwords_and_refuse_other_backends():
         DatabaseTarget.parse("mysql://u@h/db")
     with pytest.raises(ConfigError, match="names no database"):
         DatabaseTarget.parse("postgresql://u@h")
+
+
+def test_target_urls_mask_a_password_given_as_a_query_parameter():
+    """?password= and ?sslpassword= are libpq's; display masks them and has_password sees them."""
+    target = DatabaseTarget.parse("postgresql://u@h/db?password=pw&sslmode=require&sslpassword=kp")
+    assert target.display == "postgresql://u@h/db?password=***&sslmode=require&sslpassword=***"
+    assert target.has_password
+    assert target.connect_kwargs()["password"] == "pw"
+    assert not DatabaseTarget.parse("postgresql://u@h/db?sslmode=require").has_password
+
+
+def test_a_postgres_scheme_is_refused_with_the_one_to_write():
+    """SQLAlchemy dropped postgres://; the message names where the URL came from and the fix."""
+    with pytest.raises(ConfigError) as raised:
+        DatabaseTarget.parse("postgres+psycopg2://u@h/db", source="$APP_DB_URL")
+    assert str(raised.value) == (
+        "$APP_DB_URL starts with postgres+psycopg2://, a scheme SQLAlchemy no longer reads; write "
+        "postgresql+psycopg2:// instead (the rest of the URL stays the same)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("postgresql://u:p@h:port/db", "--database-url is not a database URL: its port is not a number;"),
+        ("host=h password=pw", "--database-url is not a database URL; expected"),
+    ],
+)
+def test_an_unreadable_url_is_refused_without_quoting_it(raw, message):
+    """SQLAlchemy's own message quotes the string, password and all: the runner's quotes none of it."""
+    with pytest.raises(ConfigError) as raised:
+        DatabaseTarget.parse(raw)
+    assert str(raised.value).startswith(message)
+    assert "pw" not in str(raised.value) and ":p@" not in str(raised.value)
