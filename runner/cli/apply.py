@@ -16,6 +16,7 @@ from runner.cli.common import (
     DebugOption,
     JsonOption,
     PlaybookOption,
+    ToOption,
     VersionTableOption,
     WrapperOption,
     boundary,
@@ -26,7 +27,6 @@ from runner.cli.common import (
     stdout,
 )
 from runner.cli.lint import AcknowledgeOption
-from runner.cli.plan import ToOption
 from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.durations import parse_ms
@@ -53,7 +53,7 @@ def apply(
     ctx: typer.Context,
     config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
     database_url: DatabaseUrlOption = None,
-    to: ToOption = "heads",
+    to: ToOption = "head",
     lock_timeout: Annotated[str, typer.Option(help="How long a statement may wait for a lock.")] = "2s",
     statement_timeout: Annotated[str, typer.Option(help="How long any one statement may run.")] = "60s",
     idle_timeout: Annotated[
@@ -151,6 +151,7 @@ def apply(
             audited(audit),
         ):
             project = load_project(config, target, env_py_wrapper)
+            project.resolve(to)  # an unknown or ambiguous target is refused before connecting
             if confirm_target is not None:
                 check_confirmation(confirm_target, target.database)
             elif not yes:

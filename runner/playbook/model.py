@@ -159,7 +159,9 @@ class Strict(BaseModel):
 class ProjectModel(Strict):
     alembic_config: Text = Field(description="The application's alembic.ini, relative to this playbook.")
     target_revision: Revision = Field(
-        "heads", description="The revision to upgrade to: an id, or head/heads (default heads)."
+        "head",
+        description="The revision to upgrade to: an id, head (refused when the history has several heads) "
+        "or heads (every branch); default head.",
     )
     from_revision: Revision | None = Field(
         None,
