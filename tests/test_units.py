@@ -35,8 +35,42 @@ def test_durations_format_exactly(ms, text):
 
 
 def test_zero_guards_are_refused():
-    with pytest.raises(ConfigError, match="lock_timeout must be more than 0"):
+    with pytest.raises(
+        ConfigError, match=r"^lock_timeout 0ms is outside the accepted range, 1ms to 1h \(0 means"
+    ):
         Guards(lock_timeout_ms=0)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: Guards(lock_timeout_ms=3_600_001),
+            "lock_timeout 3600001ms is outside the accepted range, 1ms to 1h.",
+        ),
+        (
+            lambda: Guards(statement_timeout_ms=2_147_483_647),
+            "statement_timeout 2147483647ms is outside the accepted range, 1ms to 576h (24 days).",
+        ),
+        (
+            lambda: LockRetryPolicy(attempts=0),
+            "Lock retry attempts 0 is outside the accepted range, 1 to 100.",
+        ),
+        (
+            lambda: LockRetryPolicy(total_s=0),
+            "Lock retry budget 0ms is outside the accepted range, 1ms to 24h.",
+        ),
+        (
+            lambda: LockRetryPolicy(max_wait_s=7200),
+            "Lock retry longest wait 2h is outside the accepted range, 1ms to 1h.",
+        ),
+    ],
+)
+def test_guards_and_retries_outside_their_range_are_refused(make, message):
+    """Values built in code meet the same ranges as the command line and the playbook."""
+    with pytest.raises(ConfigError) as raised:
+        make()
+    assert str(raised.value) == message
 
 
 def test_redactor_masks_known_values_and_credential_shapes():
