@@ -191,7 +191,8 @@ def test_reading_commands_give_json(production_db, command):
         "7702d353e5b8",
         "20260131_0000",
     ]
-    assert {"revision", "down_revision", "message"} <= set(payload["pending"][0])
+    assert {"current", "heads", "pending"} <= set(payload)  # the keys the README documents
+    assert {"revision", "down_revision", "message", "downgrade", "reversible"} <= set(payload["pending"][0])
 
 
 def test_a_refused_apply_is_in_the_audit_log_without_the_password(tmp_path):
