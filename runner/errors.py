@@ -58,6 +58,18 @@ class UnknownRevision(InvalidInput):
     """A revision named by the operator is not in the Alembic project."""
 
 
+class MultipleHeads(InvalidInput):
+    """'head' was asked for, but the project's history has several heads: which one is not said."""
+
+    def __init__(self, heads: tuple[str, ...], where: str) -> None:
+        self.heads = heads
+        super().__init__(
+            f"{where} has {len(heads)} heads ({', '.join(heads)}), so 'head' does not say which branch to "
+            "upgrade; nothing was changed.",
+            next_step=f"name the head to upgrade to (--to {heads[0]}), or pass --to heads to apply every branch.",
+        )
+
+
 class Refused(RunnerError):
     """A safety check refused to go on; nothing was changed by this run."""
 

@@ -75,7 +75,7 @@ class Executor:
         exc.audited = True
 
     # -- the run ------------------------------------------------------------------------------
-    def apply(self, to: str = "heads") -> RunResult:
+    def apply(self, to: str = "head") -> RunResult:
         with graceful_stop() as stop:
             try:
                 return self._apply(to, stop)

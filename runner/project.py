@@ -23,7 +23,7 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 
-from runner.errors import ConfigError, UnknownRevision
+from runner.errors import ConfigError, MultipleHeads, UnknownRevision
 from runner.redact import redact
 
 EnvPyWrapper = Callable[[Callable[[], None]], Any]
@@ -189,12 +189,18 @@ class AlembicProject:
         return self._revisions[script.revision]
 
     def resolve(self, target: str) -> tuple[str, ...]:
-        """Turn ``head``/``heads``/an id or prefix into concrete revision ids."""
+        """Turn ``head``/``heads``/an id or prefix into concrete revision ids.
+
+        As in Alembic, ``head`` is the one head and refused when the history has
+        several (MultipleHeads); ``heads`` is all of them.
+        """
+        if target == "head" and len(self.heads) > 1:
+            raise MultipleHeads(self.heads, f"The Alembic project at {self.script.dir}")
         if target in ("head", "heads"):
             return self.heads
         return (self.script_for(target).revision,)
 
-    def pending(self, current: Sequence[str], target: str = "heads") -> list[Revision]:
+    def pending(self, current: Sequence[str], target: str = "head") -> list[Revision]:
         """Revisions an upgrade from ``current`` to ``target`` applies, in Alembic's order."""
         destination = self.resolve(target)
         self.check_known(current, "The database's current revision")

@@ -3,7 +3,10 @@
 Two layers: exact values the runner knows are secret (the password in the
 database URL, ``PGPASSWORD``, AWS keys from the environment), and patterns that
 look like credentials wherever they come from (URLs with a password,
-``password=...`` pairs, ``PASSWORD '...'`` in SQL).
+``password=...`` pairs, ``PASSWORD '...'`` in SQL in any of PostgreSQL's string
+forms: standard, ``E'...'`` with backslash escapes, ``U&'...'`` and dollar-quoted).
+A string cut short (a statement truncated for the log, a blocker's query that
+pg_stat_activity shortened) is masked to the end of the text.
 """
 
 from __future__ import annotations
@@ -16,12 +19,20 @@ from typing import Any
 MASK = "***"
 
 _URL_CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*):(?P<secret>[^@\s/]*)@")
+# SQL string literals, each ending at its closing quote or, cut short, at the end of the text.
+_DOLLAR_QUOTED = r"\$(?P<tag>(?:[^\W\d]\w*)?)\$.*?(?:\$(?P=tag)\$|\Z)"
+_ESCAPE_STRING = r"[Ee]'(?:[^'\\]|\\.|'')*(?:'|\Z)"  # E'it\'s': backslash escapes
+_PLAIN_STRING = r"(?:[Uu]&)?'(?:[^']|'')*(?:'|\Z)"
+_SQL_STRING = f"(?:{_DOLLAR_QUOTED}|{_ESCAPE_STRING}|{_PLAIN_STRING})"
 _KEY_VALUE = re.compile(
-    r"(?i)(?P<head>\b(?:password|passwd|pwd|secret|token|aws_secret_access_key|aws_session_token"
+    r"(?is)(?P<head>\b(?:(?:ssl)?password|passwd|pwd|secret|token|aws_secret_access_key|aws_session_token"
     r"|secretaccesskey|sessiontoken|x-amz-security-token)[\"']?\s*[=:]\s*)"
-    r"(?P<secret>'[^']*'|\"[^\"]*\"|[^\s&;,'\"}]+)"
+    # a libpq connection string escapes with backslashes in any quoted value: take both forms
+    rf"(?P<secret>{_DOLLAR_QUOTED}|{_ESCAPE_STRING}|'(?:[^'\\]|\\.|'')*(?:'|\Z)"
+    r"|\"(?:[^\"\\]|\\.)*(?:\"|\Z)|[^\s&;,'\"}]+)"
 )
-_SQL_PASSWORD = re.compile(r"(?i)(?P<head>\bPASSWORD\s+)(?P<secret>'(?:[^']|'')*')")
+# ALTER ROLE/CREATE USER ... [ENCRYPTED] PASSWORD '...', a user mapping's OPTIONS (password '...').
+_SQL_PASSWORD = re.compile(rf"(?is)(?P<head>\bPASSWORD\s+)(?P<secret>{_SQL_STRING})")
 _AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
 # Text without any of these can't match the patterns above: most audit strings skip the regexes.
 _MAYBE_CREDENTIAL = re.compile(

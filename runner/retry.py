@@ -13,6 +13,10 @@ from tenacity import stop_after_attempt, stop_after_delay, wait_random_exponenti
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
+from runner import limits
+from runner.durations import format_ms
+from runner.errors import ConfigError
+
 LOCK_NOT_AVAILABLE = "55P03"
 QUERY_CANCELED = "57014"  # statement_timeout (or a cancel request)
 OBJECT_NOT_IN_PREREQUISITE_STATE = "55P04"  # e.g. an enum value used in the transaction that added it
@@ -47,6 +51,19 @@ class LockRetryPolicy:
     first_wait_s: float = 1.0
     max_wait_s: float = 30.0
     total_s: float = 300.0
+
+    def __post_init__(self) -> None:
+        problem = limits.RETRY_ATTEMPTS.problem(self.attempts)
+        if problem is not None:
+            raise ConfigError(f"Lock retry attempts {self.attempts} {problem}.")
+        for name, seconds, accepted in (
+            ("first wait", self.first_wait_s, limits.RETRY_FIRST_WAIT),
+            ("longest wait", self.max_wait_s, limits.RETRY_MAX_WAIT),
+            ("budget", self.total_s, limits.RETRY_BUDGET),
+        ):
+            problem = accepted.problem(round(seconds * 1000))
+            if problem is not None:
+                raise ConfigError(f"Lock retry {name} {format_ms(round(seconds * 1000))} {problem}.")
 
     def stop(self) -> stop_base:
         return stop_after_attempt(self.attempts) | stop_after_delay(self.total_s)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 
+from runner import limits
 from runner.db import ServerIdentity
 from runner.durations import format_ms, parse_ms
 from runner.errors import ConfigError, Refused
@@ -27,7 +28,7 @@ STATEMENT_TEXT_LIMIT = 4000  # characters of one statement kept in the audit log
 
 @dataclass(frozen=True)
 class Guards:
-    """Server-side limits for one step; 0 would mean 'wait forever' and is refused."""
+    """Server-side limits for one step, each within its range in ``limits`` (0, 'wait forever', never)."""
 
     lock_timeout_ms: int = 2_000
     statement_timeout_ms: int = 60_000
@@ -35,10 +36,9 @@ class Guards:
 
     def __post_init__(self) -> None:
         for name, value in self.settings_ms().items():
-            if value <= 0:
-                raise ConfigError(
-                    f"{name} must be more than 0 (0 means no timeout at all, which the runner never uses)."
-                )
+            problem = limits.GUARDS[name].problem(value)
+            if problem is not None:
+                raise ConfigError(f"{name} {format_ms(value)} {problem}.")
 
     def settings_ms(self) -> dict[str, int]:
         return {

@@ -73,6 +73,16 @@ def test_a_password_on_the_command_line_is_refused():
     )
 
 
+def test_a_postgres_scheme_says_to_write_postgresql():
+    """Heroku-style postgres:// URLs: exit 3, naming DATABASE_URL and the scheme to write instead."""
+    proc = run_cli("status", "-c", INI, env={"DATABASE_URL": "postgres://app@127.0.0.1:5432/appdb"})
+    line = assert_clean_error(proc, 3)
+    assert line == (
+        "error: DATABASE_URL starts with postgres://, a scheme SQLAlchemy no longer reads; write postgresql:// "
+        "instead (the rest of the URL stays the same)."
+    )
+
+
 def test_no_target_at_all_is_invalid_input():
     proc = run_cli("status", "-c", INI)
     assert_clean_error(proc, 3, "No target database")
@@ -89,7 +99,52 @@ def test_zero_timeout_is_refused_as_invalid(production_db):
     proc = run_cli(
         "apply", "-c", INI, "--lock-timeout", "0", "--yes", env={"DATABASE_URL": pg.url_for(production_db)}
     )
-    assert_clean_error(proc, 3, "lock_timeout must be more than 0")
+    assert_clean_error(proc, 3, "--lock-timeout 0 is outside the accepted range, 1ms to 1h (0 means no limit")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "--lock-timeout",
+            "99999999999h",
+            "--lock-timeout 99999999999h is outside the accepted range, 1ms to 1h.",
+        ),
+        (
+            "--statement-timeout",
+            "25000h",
+            "--statement-timeout 25000h is outside the accepted range, 1ms to 576h (24 days).",
+        ),
+        (
+            "--idle-in-transaction-timeout",
+            "2147483648ms",
+            "--idle-in-transaction-timeout 2147483648ms is outside the accepted range, 1ms to 576h (24 days).",
+        ),
+        ("--lock-retries", "-1", "--lock-retries -1 is outside the accepted range, 0 to 99."),
+        ("--lock-retries", "100", "--lock-retries 100 is outside the accepted range, 0 to 99."),
+        ("--lock-retries", "many", "--lock-retries: 'many' is not a whole number."),
+        ("--retry-wait", "1h", "--retry-wait 1h is outside the accepted range, 1ms to 10min."),
+        ("--retry-max-wait", "0", "--retry-max-wait 0 is outside the accepted range, 1ms to 1h."),
+        ("--retry-budget", "48h", "--retry-budget 48h is outside the accepted range, 1ms to 24h."),
+    ],
+)
+def test_absurd_guard_values_are_refused_before_connecting(tmp_path, option, value, message):
+    """Exit 3 with the accepted range, every bad value alike; the unreachable target is never tried (6)."""
+    log = tmp_path / "audit.jsonl"
+    proc = run_cli(
+        "apply",
+        "-c",
+        INI,
+        "--yes",
+        option,
+        value,
+        "--audit-log",
+        str(log),
+        env={"DATABASE_URL": "postgresql://app@127.0.0.1:1/appdb"},
+    )
+    line = assert_clean_error(proc, 3)
+    assert line == f"error: {message}"
+    assert not log.exists()
 
 
 def test_unknown_option_is_a_usage_error():
@@ -136,7 +191,8 @@ def test_reading_commands_give_json(production_db, command):
         "7702d353e5b8",
         "20260131_0000",
     ]
-    assert {"revision", "down_revision", "message"} <= set(payload["pending"][0])
+    assert {"current", "heads", "pending"} <= set(payload)  # the keys the README documents
+    assert {"revision", "down_revision", "message", "downgrade", "reversible"} <= set(payload["pending"][0])
 
 
 def test_a_refused_apply_is_in_the_audit_log_without_the_password(tmp_path):

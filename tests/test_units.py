@@ -35,8 +35,42 @@ def test_durations_format_exactly(ms, text):
 
 
 def test_zero_guards_are_refused():
-    with pytest.raises(ConfigError, match="lock_timeout must be more than 0"):
+    with pytest.raises(
+        ConfigError, match=r"^lock_timeout 0ms is outside the accepted range, 1ms to 1h \(0 means"
+    ):
         Guards(lock_timeout_ms=0)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: Guards(lock_timeout_ms=3_600_001),
+            "lock_timeout 3600001ms is outside the accepted range, 1ms to 1h.",
+        ),
+        (
+            lambda: Guards(statement_timeout_ms=2_147_483_647),
+            "statement_timeout 2147483647ms is outside the accepted range, 1ms to 576h (24 days).",
+        ),
+        (
+            lambda: LockRetryPolicy(attempts=0),
+            "Lock retry attempts 0 is outside the accepted range, 1 to 100.",
+        ),
+        (
+            lambda: LockRetryPolicy(total_s=0),
+            "Lock retry budget 0ms is outside the accepted range, 1ms to 24h.",
+        ),
+        (
+            lambda: LockRetryPolicy(max_wait_s=7200),
+            "Lock retry longest wait 2h is outside the accepted range, 1ms to 1h.",
+        ),
+    ],
+)
+def test_guards_and_retries_outside_their_range_are_refused(make, message):
+    """Values built in code meet the same ranges as the command line and the playbook."""
+    with pytest.raises(ConfigError) as raised:
+        make()
+    assert str(raised.value) == message
 
 
 def test_redactor_masks_known_values_and_credential_shapes():
@@ -47,6 +81,33 @@ def test_redactor_masks_known_values_and_credential_shapes():
     assert r.text("CREATE ROLE x PASSWORD 'it''s'") == "CREATE ROLE x PASSWORD '***'"
     assert r.text("key AKIAABCDEFGHIJKLMNOP used") == "key *** used"
     assert r.value({"a": ["postgresql://u:x@h/d"]}) == {"a": ["postgresql://u:***@h/d"]}
+
+
+@pytest.mark.parametrize(
+    ("sql", "masked"),
+    [
+        (
+            "ALTER ROLE x WITH ENCRYPTED PASSWORD 'a''b' LOGIN",
+            "ALTER ROLE x WITH ENCRYPTED PASSWORD '***' LOGIN",
+        ),
+        (
+            "ALTER ROLE x PASSWORD $$p@ss w'rd$$ VALID UNTIL 'infinity'",
+            "ALTER ROLE x PASSWORD '***' VALID UNTIL 'infinity'",
+        ),
+        ("CREATE ROLE x PASSWORD $pw$se$$cret$pw$ LOGIN", "CREATE ROLE x PASSWORD '***' LOGIN"),
+        ("ALTER ROLE x PASSWORD E'it\\'s \\\\ secret' LOGIN", "ALTER ROLE x PASSWORD '***' LOGIN"),
+        ("ALTER USER x PASSWORD U&'d\\0061t' LOGIN", "ALTER USER x PASSWORD '***' LOGIN"),
+        ("ALTER ROLE x PASSWORD 'cut short by pg_stat_act", "ALTER ROLE x PASSWORD '***'"),
+        ("OPTIONS (user 'u', password $$pw$$)", "OPTIONS (user 'u', password '***')"),
+        ("host=h password='a b\\' c' dbname=d", "host=h password=*** dbname=d"),
+        ("postgresql://u@h/db?sslpassword=abc&x=1", "postgresql://u@h/db?sslpassword=***&x=1"),
+        ("ALTER ROLE x PASSWORD NULL", "ALTER ROLE x PASSWORD NULL"),
+        ("the password's length", "the password's length"),
+    ],
+)
+def test_redactor_masks_sql_passwords_in_every_string_form(sql, masked):
+    """Dollar-quoted, E'..' with backslash escapes, U&'..', cut-short and libpq-quoted passwords."""
+    assert Redactor().text(sql) == masked
 
 
 class FakeDriverError(Exception):
@@ -104,3 +165,37 @@ def test_target_urls_hide_passwords_and_refuse_other_backends():
         DatabaseTarget.parse("mysql://u@h/db")
     with pytest.raises(ConfigError, match="names no database"):
         DatabaseTarget.parse("postgresql://u@h")
+
+
+def test_target_urls_mask_a_password_given_as_a_query_parameter():
+    """?password= and ?sslpassword= are libpq's; display masks them and has_password sees them."""
+    target = DatabaseTarget.parse("postgresql://u@h/db?password=pw&sslmode=require&sslpassword=kp")
+    assert target.display == "postgresql://u@h/db?password=***&sslmode=require&sslpassword=***"
+    assert target.has_password
+    assert target.connect_kwargs()["password"] == "pw"
+    assert not DatabaseTarget.parse("postgresql://u@h/db?sslmode=require").has_password
+
+
+def test_a_postgres_scheme_is_refused_with_the_one_to_write():
+    """SQLAlchemy dropped postgres://; the message names where the URL came from and the fix."""
+    with pytest.raises(ConfigError) as raised:
+        DatabaseTarget.parse("postgres+psycopg2://u@h/db", source="$APP_DB_URL")
+    assert str(raised.value) == (
+        "$APP_DB_URL starts with postgres+psycopg2://, a scheme SQLAlchemy no longer reads; write "
+        "postgresql+psycopg2:// instead (the rest of the URL stays the same)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("postgresql://u:p@h:port/db", "--database-url is not a database URL: its port is not a number;"),
+        ("host=h password=pw", "--database-url is not a database URL; expected"),
+    ],
+)
+def test_an_unreadable_url_is_refused_without_quoting_it(raw, message):
+    """SQLAlchemy's own message quotes the string, password and all: the runner's quotes none of it."""
+    with pytest.raises(ConfigError) as raised:
+        DatabaseTarget.parse(raw)
+    assert str(raised.value).startswith(message)
+    assert "pw" not in str(raised.value) and ":p@" not in str(raised.value)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.audit.chain import GENESIS, chain_hash
+from runner.audit.reader import read_lines
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,8 @@ class VerifyResult:
 
 
 def verify_file(path: str | Path) -> VerifyResult:
-    text = Path(path).read_text(encoding="utf-8")
-    return verify_lines(str(path), text.splitlines())
+    """The chain of the log at ``path``; InvalidInput when it can't be read as an audit log at all."""
+    return verify_lines(str(path), read_lines(path))
 
 
 def verify_lines(path: str, lines: list[str]) -> VerifyResult:

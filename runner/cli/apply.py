@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from runner import limits
 from runner.cli.common import (
     ConfigOption,
     DatabaseUrlOption,
     DebugOption,
     JsonOption,
     PlaybookOption,
+    ToOption,
     VersionTableOption,
     WrapperOption,
     boundary,
@@ -28,7 +30,6 @@ from runner.cli.common import (
 )
 from runner.cli.lint import AcknowledgeOption
 from runner.cli.output import command_line
-from runner.cli.plan import ToOption
 from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.durations import parse_ms
@@ -44,18 +45,36 @@ if TYPE_CHECKING:
 DEFAULT_AUDIT_LOG = Path("runner-audit.jsonl")
 
 
-def _ms(option: str, value: str) -> int:
+def _ms(option: str, value: str, accepted: limits.Range) -> int:
+    """A duration option in milliseconds, refused (exit 3) outside its range before anything connects."""
     try:
-        return parse_ms(value)
+        ms = parse_ms(value)
     except ValueError as exc:
         raise ConfigError(f"{option}: {exc}.") from None
+    _check(option, value, ms, accepted)
+    return ms
+
+
+def _count(option: str, value: str, accepted: limits.Range) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{option}: {value!r} is not a whole number.") from None
+    _check(option, value, number, accepted)
+    return number
+
+
+def _check(option: str, written: str, value: int, accepted: limits.Range) -> None:
+    problem = accepted.problem(value)
+    if problem is not None:
+        raise ConfigError(f"{option} {written.strip()} {problem}.")
 
 
 def apply(
     ctx: typer.Context,
     config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
     database_url: DatabaseUrlOption = None,
-    to: ToOption = "heads",
+    to: ToOption = "head",
     lock_timeout: Annotated[str, typer.Option(help="How long a statement may wait for a lock.")] = "2s",
     statement_timeout: Annotated[str, typer.Option(help="How long any one statement may run.")] = "60s",
     idle_timeout: Annotated[
@@ -63,8 +82,8 @@ def apply(
         typer.Option("--idle-in-transaction-timeout", help="Server ends a session idle in a transaction."),
     ] = "60s",
     lock_retries: Annotated[
-        int, typer.Option(min=0, help="Retries of a step whose lock wait timed out.")
-    ] = 5,
+        str, typer.Option(metavar="N", help="Retries of a step whose lock wait timed out (0 to 99).")
+    ] = "5",
     retry_wait: Annotated[
         str, typer.Option(help="First backoff before a lock retry (jittered, doubling).")
     ] = "1s",
@@ -130,15 +149,17 @@ def apply(
                 "--override-window only applies with --playbook; there is no window without one."
             )
         guards = Guards(
-            lock_timeout_ms=_ms("--lock-timeout", lock_timeout),
-            statement_timeout_ms=_ms("--statement-timeout", statement_timeout),
-            idle_in_transaction_timeout_ms=_ms("--idle-in-transaction-timeout", idle_timeout),
+            lock_timeout_ms=_ms("--lock-timeout", lock_timeout, limits.LOCK_TIMEOUT),
+            statement_timeout_ms=_ms("--statement-timeout", statement_timeout, limits.STATEMENT_TIMEOUT),
+            idle_in_transaction_timeout_ms=_ms(
+                "--idle-in-transaction-timeout", idle_timeout, limits.IDLE_IN_TRANSACTION_TIMEOUT
+            ),
         )
         retry = LockRetryPolicy(
-            attempts=lock_retries + 1,
-            first_wait_s=_ms("--retry-wait", retry_wait) / 1000,
-            max_wait_s=_ms("--retry-max-wait", retry_max_wait) / 1000,
-            total_s=_ms("--retry-budget", retry_budget) / 1000,
+            attempts=_count("--lock-retries", lock_retries, limits.LOCK_RETRIES) + 1,
+            first_wait_s=_ms("--retry-wait", retry_wait, limits.RETRY_FIRST_WAIT) / 1000,
+            max_wait_s=_ms("--retry-max-wait", retry_max_wait, limits.RETRY_MAX_WAIT) / 1000,
+            total_s=_ms("--retry-budget", retry_budget, limits.RETRY_BUDGET) / 1000,
         )
         target = resolve_target(database_url)
         assert target is not None
@@ -150,6 +171,7 @@ def apply(
         ):
             watch_on_console(audit, stderr if json_output else stdout)
             project = load_project(config, target, env_py_wrapper)
+            project.resolve(to)  # an unknown or ambiguous target is refused before connecting
             if confirm_target is not None:
                 check_confirmation(confirm_target, target.database)
             elif not yes:

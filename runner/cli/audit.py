@@ -13,6 +13,9 @@ import typer
 from runner import db
 from runner.audit import verify_file
 from runner.audit.anchor import anchor_problems
+from runner.audit.private_file import write_private
+from runner.audit.reader import read_lines
+from runner.audit.verify import verify_lines
 from runner.cli.common import (
     DatabaseUrlOption,
     DebugOption,
@@ -42,8 +45,6 @@ def verify(
     target recorded in runner_history.
     """
     with boundary(debug):
-        if not log.is_file():
-            raise ConfigError(f"Audit log {log} does not exist.")
         result = verify_file(log)
         anchored, problems = 0, []
         target = resolve_target(database_url, required=False)
@@ -85,10 +86,9 @@ def report(
 ) -> None:
     """Write the runbook report of one run, made only from the audit log."""
     with boundary(debug):
-        if not log.is_file():
-            raise ConfigError(f"Audit log {log} does not exist.")
-        checked = verify_file(log)
-        events = _readable_events(log)
+        lines = read_lines(log)
+        checked = verify_lines(str(log), lines)
+        events = _readable_events(lines)
         runs = runs_in(events)
         if not runs:
             raise ConfigError(f"Audit log {log} holds no runs.")
@@ -102,7 +102,7 @@ def report(
         )
         text = render_markdown(events, run_id, chain_note=note)
         if output:
-            output.write_text(text, encoding="utf-8")
+            write_private(output, text, option="--output", log=log)
             stdout.print(f"Report of run {run_id} written to {output}.", markup=False)
         else:
             sys.stdout.write(text)
@@ -110,9 +110,9 @@ def report(
             raise typer.Exit(int(ExitCode.REFUSED))
 
 
-def _readable_events(log: Path) -> list[dict]:
+def _readable_events(lines: list[str]) -> list[dict]:
     events = []
-    for line in log.read_text(encoding="utf-8").splitlines():
+    for line in lines:
         try:
             record = json.loads(line)
         except ValueError:

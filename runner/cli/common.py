@@ -34,6 +34,13 @@ DatabaseUrlOption = Annotated[
         "(use DATABASE_URL, PGPASSWORD or ~/.pgpass).",
     ),
 ]
+ToOption = Annotated[
+    str,
+    typer.Option(
+        "--to",
+        help="Target revision: an id, head (refused when the history has several heads) or heads (every branch).",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks for internal errors.")]
 WrapperOption = Annotated[

@@ -16,6 +16,7 @@ from runner.cli.common import (
     DatabaseUrlOption,
     DebugOption,
     JsonOption,
+    ToOption,
     VersionTableOption,
     WrapperOption,
     boundary,
@@ -68,7 +69,7 @@ def lint(
             "--from", help="Lint from this revision without reading the database's ('base' for empty)."
         ),
     ] = None,
-    to: Annotated[str, typer.Option("--to", help="Target revision (default: the head).")] = "heads",
+    to: ToOption = "head",
     acknowledge: AcknowledgeOption = None,
     reason: ReasonOption = None,
     rehearsal_log: RehearsalLogOption = None,

@@ -12,6 +12,7 @@ from runner.cli.common import (
     DebugOption,
     JsonOption,
     PlaybookOption,
+    ToOption,
     VersionTableOption,
     WrapperOption,
     boundary,
@@ -27,14 +28,12 @@ from runner.status import read_status
 if TYPE_CHECKING:
     from runner.offline import RenderedStep
 
-ToOption = Annotated[str, typer.Option("--to", help="Target revision (default: the head).")]
-
 
 def plan(
     ctx: typer.Context,
     config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
     database_url: DatabaseUrlOption = None,
-    to: ToOption = "heads",
+    to: ToOption = "head",
     from_revision: Annotated[
         str | None,
         typer.Option("--from", help="Plan from this revision without a database ('base' for an empty one)."),

@@ -52,6 +52,15 @@ def exact(project: AlembicProject, revision: str) -> str | None:
 def chain_of(playbook: Playbook, project: AlembicProject, found: list[Problem]) -> Chain | None:
     spec = playbook.project
     target = spec.target_revision
+    if target == "head" and len(project.heads) > 1:
+        found.append(
+            Problem(
+                ("project", "target_revision"),
+                f"head is ambiguous: the project has {len(project.heads)} heads ({', '.join(project.heads)}); "
+                "name the one to upgrade to, or write heads to apply every branch",
+            )
+        )
+        return None
     if target not in ("head", "heads") and exact(project, target) is None:
         found.append(
             Problem(("project", "target_revision"), unknown(project, target, "a revision of the project"))

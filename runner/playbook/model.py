@@ -15,9 +15,10 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from runner import limits
 from runner.durations import parse_ms
 from runner.playbook.model_checks import Check
 from runner.playbook.scalars import raw_text
@@ -72,6 +73,21 @@ def _duration(value: Any, *, zero_ok: bool) -> int:
 
 def _positive_duration(value: Any) -> int:
     return _duration(value, zero_ok=False)
+
+
+def _ranged(accepted: limits.Range) -> Any:
+    """A positive duration within ``accepted``: the same ranges as the command line's options."""
+
+    def check(value: Any) -> int:
+        ms = _positive_duration(value)
+        problem = accepted.problem(ms)
+        if problem is not None:
+            raise PydanticCustomError(
+                "out_of_range", "{found} {problem}", {"found": _show(value), "problem": problem}
+            )
+        return ms
+
+    return check
 
 
 def _margin_duration(value: Any) -> int:
@@ -141,6 +157,36 @@ def _show(value: Any) -> str:
 
 _DURATION_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d+)?(ms|s|min|h)$", "examples": ["2s", "5min"]}
 Duration = Annotated[int, BeforeValidator(_positive_duration), WithJsonSchema(_DURATION_SCHEMA)]
+
+
+def _ranged_duration(accepted: limits.Range) -> Any:
+    return Annotated[int, BeforeValidator(_ranged(accepted)), WithJsonSchema(_DURATION_SCHEMA)]
+
+
+LockTimeout = _ranged_duration(limits.LOCK_TIMEOUT)
+StatementTimeout = _ranged_duration(limits.STATEMENT_TIMEOUT)
+IdleTimeout = _ranged_duration(limits.IDLE_IN_TRANSACTION_TIMEOUT)
+FirstWait = _ranged_duration(limits.RETRY_FIRST_WAIT)
+MaxWait = _ranged_duration(limits.RETRY_MAX_WAIT)
+Budget = _ranged_duration(limits.RETRY_BUDGET)
+
+
+def _attempts(value: int) -> int:
+    problem = limits.RETRY_ATTEMPTS.problem(value)
+    if problem is not None:
+        raise PydanticCustomError(
+            "out_of_range", "{found} {problem}", {"found": _show(value), "problem": problem}
+        )
+    return value
+
+
+Attempts = Annotated[
+    int,
+    AfterValidator(_attempts),
+    WithJsonSchema(
+        {"type": "integer", "minimum": limits.RETRY_ATTEMPTS.low, "maximum": limits.RETRY_ATTEMPTS.high}
+    ),
+]
 Margin = Annotated[int, BeforeValidator(_margin_duration), WithJsonSchema(_DURATION_SCHEMA)]
 TimeOfDay = Annotated[
     str, BeforeValidator(_time_of_day), WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$"})
@@ -159,7 +205,9 @@ class Strict(BaseModel):
 class ProjectModel(Strict):
     alembic_config: Text = Field(description="The application's alembic.ini, relative to this playbook.")
     target_revision: Revision = Field(
-        "heads", description="The revision to upgrade to: an id, or head/heads (default heads)."
+        "head",
+        description="The revision to upgrade to: an id, head (refused when the history has several heads) "
+        "or heads (every branch); default head.",
     )
     from_revision: Revision | None = Field(
         None,
@@ -198,19 +246,34 @@ class TimingsModel(Strict):
 
 
 class RetryModel(Strict):
-    attempts: int | None = Field(None, ge=1, le=100, description="Tries of a step, the first included.")
-    first_wait: Duration | None = Field(
-        None, description="The first backoff before a retry (jittered, doubling)."
+    attempts: Attempts | None = Field(
+        None, description=f"Tries of a step, the first included ({limits.RETRY_ATTEMPTS.describe()})."
     )
-    max_wait: Duration | None = Field(None, description="The longest single backoff.")
-    budget: Duration | None = Field(None, description="The total time a step may spend on lock retries.")
+    first_wait: FirstWait | None = Field(
+        None,
+        description="The first backoff before a retry (jittered, doubling; "
+        f"{limits.RETRY_FIRST_WAIT.describe()}).",
+    )
+    max_wait: MaxWait | None = Field(
+        None, description=f"The longest single backoff ({limits.RETRY_MAX_WAIT.describe()})."
+    )
+    budget: Budget | None = Field(
+        None,
+        description=f"The total time a step may spend on lock retries ({limits.RETRY_BUDGET.describe()}).",
+    )
 
 
 class GuardsModel(Strict):
-    lock_timeout: Duration | None = Field(None, description="How long a statement may wait for a lock.")
-    statement_timeout: Duration | None = Field(None, description="How long any one statement may run.")
-    idle_in_transaction_timeout: Duration | None = Field(
-        None, description="The server ends a session idle in a transaction this long."
+    lock_timeout: LockTimeout | None = Field(
+        None, description=f"How long a statement may wait for a lock ({limits.LOCK_TIMEOUT.describe()})."
+    )
+    statement_timeout: StatementTimeout | None = Field(
+        None, description=f"How long any one statement may run ({limits.STATEMENT_TIMEOUT.describe()})."
+    )
+    idle_in_transaction_timeout: IdleTimeout | None = Field(
+        None,
+        description="The server ends a session idle in a transaction this long "
+        f"({limits.IDLE_IN_TRANSACTION_TIMEOUT.describe()}).",
     )
     retry: RetryModel | None = None
 

@@ -53,6 +53,9 @@ EXPECTED = {
         "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, acknowledgements; found nothing (the file is empty)."
     ),
     "format_version_2.yaml": ("{file} line 1, version: must be 1, found 2."),
+    "lock_timeout_out_of_range.yaml": (
+        "{file} line 11, guards.lock_timeout: '99999999999h' is outside the accepted range, 1ms to 1h."
+    ),
     "lock_timeout_not_shorter.yaml": (
         "{file} line 13, profiles.concurrent_index.lock_timeout: lock_timeout 10min is not shorter than the statement_timeout 1min it runs under (from the runner's default), so a lock wait would end as a statement timeout, which is never retried; make lock_timeout the shorter of the two."
     ),
@@ -64,6 +67,12 @@ EXPECTED = {
     ),
     "production_without_snapshot.yaml": (
         "{file} line 7, target.environment: a production playbook takes a snapshot before the first step: add a snapshot section with required: true (only staging and rehearsal targets may go without one)."
+    ),
+    "retry_attempts_out_of_range.yaml": (
+        "{file} line 13, profiles.patient.retry.attempts: 101 is outside the accepted range, 1 to 100."
+    ),
+    "retry_budget_out_of_range.yaml": (
+        "{file} line 13, guards.retry.budget: '25h' is outside the accepted range, 1ms to 24h."
     ),
     "rollback_through_enum_step.yaml": (
         "{file} line 12, steps.20260131_0000.on_failure: rolling back after a failure at 20260131_0000 would downgrade through 20260127_0100 (Add STAGE_CHANGED action type to coordinator_actions enum), which can't be undone: its downgrade() does nothing. Use rollback_to: 20260127_0100 to stop above it, or halt or restore."
@@ -79,6 +88,9 @@ EXPECTED = {
     ),
     "sql_check_scalar_and_rows.yaml": (
         "{file} line 12, checks.after_all[0].sql: a query check compares either scalar or rows with an expected value, found both."
+    ),
+    "statement_timeout_out_of_range.yaml": (
+        "{file} line 13, steps.20260131_0000.guards.statement_timeout: '600h' is outside the accepted range, 1ms to 576h (24 days)."
     ),
     "step_not_in_this_run.yaml": (
         "{file} line 11, steps.20260108_0100: 20260108_0100 is not one of the steps from 20260115_0200 to 20260131_0000: 20260115_0300, 20260127_0100, 7702d353e5b8, 20260131_0000."
