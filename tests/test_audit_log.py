@@ -189,3 +189,23 @@ def test_runs_cut_from_the_end_of_the_log_are_named_by_the_database(example_ini,
     assert cut.returncode == 4
     assert f"run {second_run} (done, started " in cut.stderr
     assert "is recorded in runner_history as written to this log, but the log has no line of it" in cut.stderr
+
+
+def test_a_symlinked_log_is_refused_in_plain_words(tmp_path):
+    """--audit-log pointing at a symbolic link: exit 3 saying so, not the operating system's ELOOP text."""
+    real = tmp_path / "real.jsonl"
+    real.write_text("")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    proc = run_cli(
+        "apply",
+        "-c",
+        "examples/credentialmate/alembic.ini",
+        "--yes",
+        "--audit-log",
+        str(link),
+        env={"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert f"The audit log {link} is a symbolic link; refusing a symbolic link" in proc.stderr
+    assert "Too many levels" not in proc.stderr

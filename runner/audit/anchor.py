@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 
+from runner.audit.reader import read_lines
 from runner.history import TABLE
 
 
@@ -30,7 +31,7 @@ def run_ends(path: str | Path) -> tuple[str | None, dict[str, RunEnd]]:
     """The log's first hash, and the last line (and its hash) of every run in it."""
     first: str | None = None
     ends: dict[str, RunEnd] = {}
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_lines(path), start=1):
         if line.strip():
             record = json.loads(line)
             first = first or str(record["hash"])

@@ -241,7 +241,7 @@ def _chain_ends(fd: int, path: Path) -> tuple[str, str | None]:
         return GENESIS, None
     start = max(0, size - TAIL_BYTES)
     tail = os.pread(fd, size - start, start).decode("utf-8", errors="replace")
-    lines = [line for line in tail.splitlines() if line.strip()]
+    lines = [line for line in tail.split("\n") if line.strip()]  # not splitlines: U+2028 may be in a record
     head = os.pread(fd, min(size, TAIL_BYTES), 0).decode("utf-8", errors="replace").split("\n", 1)[0]
     try:
         last = str(json.loads(lines[-1])["hash"])
