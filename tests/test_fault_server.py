@@ -55,10 +55,8 @@ def test_a_server_restart_mid_step_halts_and_reads_the_revision_back(cluster, tm
 
     assert proc.returncode == 1, out + err
     assert "Traceback" not in out + err
-    assert (
-        "Step 20260131_0000 failed: AdminShutdown: terminating connection due to administrator command."
-        in err
-    )
+    assert "Step 20260131_0000 failed: " in err
+    assert "terminating connection due to administrator command." in err  # psycopg and psycopg2 word it apart
     assert "The database is at 7702d353e5b8, the last completed step." in err
     assert heads(url) == ["7702d353e5b8"]
     log = events(audit)
