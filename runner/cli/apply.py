@@ -106,7 +106,7 @@ def apply(
     from runner.risk import RiskReview
     from runner.run import RunHooks, RunSettings, new_run_id
 
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         acknowledgements = (
             parse_acknowledgements(acknowledge, [reason] if reason else []) if acknowledge else []
         )

@@ -41,7 +41,7 @@ def verify(
     With a database URL, also check each run's last hash against the one the
     target recorded in runner_history.
     """
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         if not log.is_file():
             raise ConfigError(f"Audit log {log} does not exist.")
         result = verify_file(log)

@@ -87,7 +87,7 @@ def lint(
     from runner.lint.estimate import read_calibration
     from runner.status import read_status
 
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         if explain_code is not None:
             text = catalogue() if explain_code.strip().lower() == "list" else explain(explain_code)
             stdout.print(text, markup=False, end="")

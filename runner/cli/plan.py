@@ -54,7 +54,7 @@ def plan(
     from runner import offline
     from runner.cli.lint_view import add_risks, lint_pending, show_risks
 
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         if playbook is not None:
             from runner.cli.playbook_plan import plan_playbook
 

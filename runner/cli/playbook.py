@@ -99,7 +99,7 @@ def validate(
     """Check a playbook's shape, then its meaning against the Alembic project and the environment."""
     from runner.playbook import InvalidPlaybook
 
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         try:
             opened = open_playbook(file, need_target=not no_env_check)
         except InvalidPlaybook as exc:
