@@ -31,6 +31,7 @@ from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.durations import parse_ms
 from runner.errors import ConfigError, Refused, RunnerError
+from runner.reads import ReadBlocked
 from runner.retry import LockRetryPolicy
 from runner.session import Guards
 from runner.status import Status, read_status
@@ -168,8 +169,15 @@ def audited(audit: AuditLog) -> Iterator[None]:
         yield
     except RunnerError as exc:
         if not exc.audited:
+            blockers = (
+                {"blockers": [b.as_fields() for b in exc.blockers]} if isinstance(exc, ReadBlocked) else {}
+            )
             audit.emit(
-                "run_refused", reason=exc.message, next_step=exc.next_step, exit_code=int(exc.exit_code)
+                "run_refused",
+                reason=exc.message,
+                next_step=exc.next_step,
+                exit_code=int(exc.exit_code),
+                **blockers,
             )
             exc.audited = True
         raise

@@ -24,6 +24,8 @@ from runner.cli.common import (
     stdout,
 )
 from runner.errors import ConfigError, ExitCode
+from runner.history import TABLE as HISTORY_TABLE
+from runner.reads import refusing_when_blocked
 from runner.report import render_markdown, runs_in
 
 app = typer.Typer(help="Audit log tools.", no_args_is_help=True)
@@ -48,7 +50,10 @@ def verify(
         anchored, problems = 0, []
         target = resolve_target(database_url, required=False)
         if result.ok and target is not None:
-            with closing(db.connect(target)) as conn:
+            with (
+                closing(db.connect(target)) as conn,
+                refusing_when_blocked(conn, f"the recorded run hashes from {HISTORY_TABLE}", [HISTORY_TABLE]),
+            ):
                 anchored, problems = anchor_problems(conn, log)
         if json_output:
             print_json(
