@@ -1,9 +1,12 @@
 """The application's Alembic project: its config, its revisions and their order.
 
-Everything that runs the application's env.py goes through ``AlembicProject.run_env``
-so an ``--env-py-wrapper`` (an application context, a worker thread) is applied to
-every call, and so that a project whose env.py adds version locations at run time
-is seen the way Alembic itself sees it.
+Everything that runs the application's env.py goes through ``AlembicProject.run_env``,
+so that a project whose env.py adds version locations at run time is seen the way
+Alembic itself sees it. An ``--env-py-wrapper`` (an application context) is entered
+once per command: the command's body runs inside ``within_wrapper``, and every env.py
+run inside it calls straight through, so an application that opens connections or
+builds itself when its context is entered does so once, however many revisions or
+env.py runs the command needs.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import functools
 import importlib
 import io
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
@@ -27,6 +31,7 @@ from runner.errors import ConfigError, UnknownRevision
 from runner.redact import redact
 
 EnvPyWrapper = Callable[[Callable[[], None]], Any]
+T = TypeVar("T")
 
 
 class Downgrade(StrEnum):
@@ -61,11 +66,34 @@ class Revision:
 class AlembicProject:
     """An alembic.ini, its script directory, and the way to run its env.py."""
 
-    def __init__(self, config: Config, script: ScriptDirectory, wrapper: EnvPyWrapper | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        script: ScriptDirectory,
+        wrapper: EnvPyWrapper | None = None,
+        *,
+        wrapper_spec: str | None = None,
+    ) -> None:
         self.config = config
-        self.script = script
+        self._script = script
         self.wrapper = wrapper
+        self.wrapper_spec = wrapper_spec or "the --env-py-wrapper function"
         self._revisions: dict[str, Revision] = {}
+        self._inside_wrapper = False  # the command's body is running inside the wrapper
+        self._discover_pending = False  # env.py may still add version locations (run inside the wrapper)
+
+    @property
+    def script(self) -> ScriptDirectory:
+        """The script directory as env.py leaves it (discovered on first use when a wrapper is needed)."""
+        if self._discover_pending:
+            self._discover_pending = False
+            self.discover_version_locations()
+            self.check_revision_map()
+        return self._script
+
+    @script.setter
+    def script(self, value: ScriptDirectory) -> None:
+        self._script = value
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -84,15 +112,16 @@ class AlembicProject:
                 "from the directory that holds it."
             )
         config = make_config(path, database_url)
-        try:
-            script = ScriptDirectory.from_config(config)
-        except CommandError as exc:
-            raise ConfigError(f"{path}: {redact(str(exc))}") from None
+        script = _script_directory(path, config)
         project_dir = str(path.resolve().parent)
         if project_dir not in sys.path:
             sys.path.insert(0, project_dir)
         wrapper = resolve_wrapper(env_py_wrapper) if env_py_wrapper else None
-        project = cls(config, script, wrapper)
+        project = cls(config, script, wrapper, wrapper_spec=env_py_wrapper)
+        if discover and wrapper is not None:
+            # env.py needs the wrapper's context: discover (and check) inside the command's one entry
+            project._discover_pending = True
+            return project
         if discover:
             project.discover_version_locations()
         project.check_revision_map()
@@ -100,11 +129,9 @@ class AlembicProject:
 
     def check_revision_map(self) -> None:
         try:
-            self.script.revision_map.heads  # noqa: B018 - forces the map to load
+            self._script.revision_map.heads  # noqa: B018 - forces the map to load
         except Exception as exc:  # alembic raises RevisionError, CommandError, ImportError...
-            raise ConfigError(
-                f"{self.config.config_file_name}: the revision scripts can't be loaded: {redact(str(exc))}"
-            ) from None
+            raise ConfigError(revision_load_error(self._script, self.config, exc)) from None
 
     def discover_version_locations(self) -> None:
         """Run env.py once offline so version locations it sets at run time are seen.
@@ -140,23 +167,56 @@ class AlembicProject:
 
     # -- running env.py ----------------------------------------------------------------------
     def run_env(self, script: ScriptDirectory | None = None) -> None:
-        """Run env.py (inside an EnvironmentContext the caller entered), through the wrapper."""
+        """Run env.py (inside an EnvironmentContext the caller entered), inside the wrapper."""
         target = (script or self.script).run_env
-        if self.wrapper is None:
+        if self.wrapper is None or self._inside_wrapper:
             target()
             return
-        called = []
+        self.within_wrapper(target)
+
+    def within_wrapper(self, body: Callable[[], T]) -> T:
+        """Run ``body`` (a command's work) inside the wrapper, entered once; env.py runs inside call straight through.
+
+        Whatever ``body`` returns or raises (an error, Ctrl-C, an exit) comes out of here after the
+        wrapper's own context has been left normally.
+        """
+        if self.wrapper is None or self._inside_wrapper:
+            return body()
+        outcome: list[tuple[bool, Any]] = []
 
         def call() -> None:
-            called.append(True)
-            target()
+            if outcome:
+                raise ConfigError(
+                    f"{self.wrapper_spec} called the function it was given twice; call it once."
+                )
+            self._inside_wrapper = True
+            try:
+                outcome.append((True, body()))
+            except BaseException as exc:  # carried out of the wrapper, then raised again
+                outcome.append((False, exc))
+            finally:
+                self._inside_wrapper = False
 
-        self.wrapper(call)
-        if not called:
+        try:
+            self.wrapper(call)
+        except Exception as exc:
+            if not outcome:
+                raise ConfigError(
+                    f"--env-py-wrapper {self.wrapper_spec} failed before it called env.py: {_error_text(exc)}."
+                ) from None
+            if outcome[0][0]:  # the work is done; a failure leaving the context changes nothing in it
+                sys.stderr.write(
+                    f"warning: --env-py-wrapper {self.wrapper_spec} failed on the way out: {_error_text(exc)}\n"
+                )
+        if not outcome:
             raise ConfigError(
-                "The --env-py-wrapper function returned without calling the function it was given; "
-                "it must call it exactly once, inside whatever context env.py needs."
+                f"The --env-py-wrapper function {self.wrapper_spec} returned without calling the function it was "
+                "given; it must call it exactly once, inside whatever context env.py needs."
             )
+        done, value = outcome[0]
+        if not done:
+            raise value
+        return value  # type: ignore[no-any-return]
 
     # -- revisions ---------------------------------------------------------------------------
     @property
@@ -235,6 +295,87 @@ class AlembicProject:
             return self.script.revision_map.get_revision(revision) is not None
         except Exception:  # alembic raises on ambiguous or malformed ids
             return False
+
+
+def _script_directory(path: Path, config: Config) -> ScriptDirectory:
+    location = config.get_main_option("script_location")
+    if not location:
+        raise ConfigError(
+            f"{path} has no script_location in its [{config.config_ini_section}] section, so the runner can't find "
+            "env.py and the revisions; add script_location = %(here)s/migrations (the directory that holds env.py)."
+        )
+    try:
+        return ScriptDirectory.from_config(config)
+    except CommandError as exc:
+        if (
+            not Path(location).is_dir() and ":" not in location
+        ):  # "package:dir" locations are resolved by Alembic
+            relative = (
+                ""
+                if Path(location).is_absolute()
+                else " (a relative path is read from the current directory)"
+            )
+            raise ConfigError(
+                f"{path}: script_location is {location}, which is not a directory{relative}; point it at the "
+                "directory that holds env.py, such as %(here)s/migrations."
+            ) from None
+        raise ConfigError(f"{path}: {redact(str(exc))}") from None
+
+
+def revision_load_error(script: ScriptDirectory, config: Config, exc: BaseException) -> str:
+    """What went wrong loading the revision scripts, naming the file (and line) that failed to import."""
+    where = failing_file(exc, lambda name: any(_is_under(name, d) for d in _version_dirs(script)))
+    if where is not None:
+        return (
+            f"{where}: the revision script can't be imported ({_error_text(exc)}), so the project's revisions "
+            "can't be loaded."
+        )
+    return f"{config.config_file_name}: the revision scripts can't be loaded: {redact(str(exc))}"
+
+
+def failing_file(exc: BaseException, wanted: Callable[[str], bool]) -> str | None:
+    """'FILE line N' of the innermost traceback frame in a file ``wanted`` accepts."""
+    frame = failing_frame(exc, wanted)
+    return f"{shown_path(frame[0])} line {frame[1]}" if frame else None
+
+
+def failing_frame(exc: BaseException, wanted: Callable[[str], bool]) -> tuple[str, int] | None:
+    """(file, line) of the innermost traceback frame in a file ``wanted`` accepts (a SyntaxError's own file first)."""
+    if isinstance(exc, SyntaxError) and exc.filename and wanted(exc.filename):
+        return exc.filename, exc.lineno or 0
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if wanted(f.filename)]
+    if not frames:
+        return None
+    return frames[-1].filename, frames[-1].lineno or 0
+
+
+def shown_path(path: str) -> str:
+    """A path relative to the working directory when it is below it, else absolute."""
+    absolute = Path(path).resolve()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def _is_under(path: str, directory: str) -> bool:
+    try:
+        return Path(path).resolve().is_relative_to(Path(directory).resolve())
+    except OSError:
+        return False
+
+
+def _version_dirs(script: ScriptDirectory) -> list[str]:
+    """Where the revision files are: version_locations, else the script directory's versions/."""
+    return [str(location) for location in script.version_locations or []] or [
+        str(Path(script.dir) / "versions")
+    ]
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    return redact(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
 
 
 def make_config(path: Path, database_url: str | None) -> Config:

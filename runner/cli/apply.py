@@ -152,12 +152,16 @@ def apply(
             audited(audit),
         ):
             project = load_project(config, target, env_py_wrapper)
-            if confirm_target is not None:
-                check_confirmation(confirm_target, target.database)
-            elif not yes:
-                confirm(read_status(project, target, to=to, version_table=table), target.database)
-            hooks = RunHooks(guards, retry, risk=RiskReview(project, acknowledgements))
-            result = Executor(project, target, audit, settings, hooks=hooks).apply(to)
+
+            def run() -> RunResult:
+                if confirm_target is not None:
+                    check_confirmation(confirm_target, target.database)
+                elif not yes:
+                    confirm(read_status(project, target, to=to, version_table=table), target.database)
+                hooks = RunHooks(guards, retry, risk=RiskReview(project, acknowledgements))
+                return Executor(project, target, audit, settings, hooks=hooks).apply(to)
+
+            result = project.within_wrapper(run)
         report(result, audit_log, json_output)
         raise typer.Exit(int(result.exit_code))
 
