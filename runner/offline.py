@@ -11,21 +11,15 @@ revision that fails.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import alembic
-import sqlalchemy
 from alembic.runtime.migration import MigrationStep
-from alembic.script import ScriptDirectory
 
-import runner
-from runner.errors import ConfigError, RunnerError
+from runner.app_errors import env_py_failed
 from runner.guarded_env import GuardedEnvironment
-from runner.project import AlembicProject, Revision, failing_file, failing_frame, shown_path
+from runner.project import AlembicProject, Revision
 from runner.redact import redact
 
 OFFLINE_URL = "postgresql://offline/offline"
@@ -63,10 +57,6 @@ def render(
             break
         start += len(chunk)
     return rendered
-
-
-class EnvPyFailed(ConfigError):
-    """The application's env.py raised before Alembic ran a single revision."""
 
 
 def _render_from(
@@ -110,7 +100,7 @@ def _render_from(
             project.run_env()
     except Exception as exc:  # user code: env.py, or Alembic's own bookkeeping around a step
         if not started:
-            raise _env_py_failed(script, exc) from None
+            raise env_py_failed(script, exc) from None
         error = _describe(exc)
     finally:
         config.output_buffer = previous_buffer
@@ -147,36 +137,6 @@ def _recording(migration_fn: Callable[..., Any], failure: list[str]) -> Callable
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
     return redact(f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}")
-
-
-def _env_py_failed(script: ScriptDirectory, exc: Exception) -> RunnerError:
-    if isinstance(exc, RunnerError):
-        return exc  # the runner's own verdict (a wrapper that never called env.py, ...)
-    env_py = Path(script.env_py_location).resolve()
-    where = failing_file(exc, lambda name: Path(name).resolve() == env_py) or shown_path(str(env_py))
-    inner = failing_frame(exc, _application_file)
-    origin = ""
-    if inner is not None and Path(inner[0]).resolve() != env_py:  # raised in a module env.py imports
-        origin = f" (raised at {shown_path(inner[0])} line {inner[1]})"
-    reason = _describe(exc).rstrip(": ")
-    return EnvPyFailed(
-        f"{where}: env.py failed before Alembic ran any revision: {reason}{origin}. No revision could be "
-        "rendered or checked.",
-        next_step="fix env.py or what it imports (or run the runner in the application's own environment, with "
-        "the settings and --env-py-wrapper env.py needs), then run the same command again.",
-    )
-
-
-_NOT_APPLICATION = tuple(
-    str(Path(module.__file__).resolve().parent) + os.sep for module in (alembic, sqlalchemy, runner)
-)
-
-
-def _application_file(name: str) -> bool:
-    """A frame of the application's code: not Python's import machinery, Alembic, SQLAlchemy or the runner."""
-    if name.startswith("<"):
-        return False
-    return not str(Path(name).resolve()).startswith(_NOT_APPLICATION)
 
 
 def _has_inner_commit(sql: str) -> bool:

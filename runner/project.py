@@ -16,7 +16,6 @@ import functools
 import importlib
 import io
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,8 +24,8 @@ from typing import Any, TypeVar
 
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
-from alembic.util import CommandError
 
+from runner.app_errors import error_text, revision_load_error, script_directory
 from runner.errors import ConfigError, UnknownRevision
 from runner.redact import redact
 
@@ -112,7 +111,7 @@ class AlembicProject:
                 "from the directory that holds it."
             )
         config = make_config(path, database_url)
-        script = _script_directory(path, config)
+        script = script_directory(path, config)
         project_dir = str(path.resolve().parent)
         if project_dir not in sys.path:
             sys.path.insert(0, project_dir)
@@ -202,11 +201,11 @@ class AlembicProject:
         except Exception as exc:
             if not outcome:
                 raise ConfigError(
-                    f"--env-py-wrapper {self.wrapper_spec} failed before it called env.py: {_error_text(exc)}."
+                    f"--env-py-wrapper {self.wrapper_spec} failed before it called env.py: {error_text(exc)}."
                 ) from None
             if outcome[0][0]:  # the work is done; a failure leaving the context changes nothing in it
                 sys.stderr.write(
-                    f"warning: --env-py-wrapper {self.wrapper_spec} failed on the way out: {_error_text(exc)}\n"
+                    f"warning: --env-py-wrapper {self.wrapper_spec} failed on the way out: {error_text(exc)}\n"
                 )
         if not outcome:
             raise ConfigError(
@@ -295,87 +294,6 @@ class AlembicProject:
             return self.script.revision_map.get_revision(revision) is not None
         except Exception:  # alembic raises on ambiguous or malformed ids
             return False
-
-
-def _script_directory(path: Path, config: Config) -> ScriptDirectory:
-    location = config.get_main_option("script_location")
-    if not location:
-        raise ConfigError(
-            f"{path} has no script_location in its [{config.config_ini_section}] section, so the runner can't find "
-            "env.py and the revisions; add script_location = %(here)s/migrations (the directory that holds env.py)."
-        )
-    try:
-        return ScriptDirectory.from_config(config)
-    except CommandError as exc:
-        if (
-            not Path(location).is_dir() and ":" not in location
-        ):  # "package:dir" locations are resolved by Alembic
-            relative = (
-                ""
-                if Path(location).is_absolute()
-                else " (a relative path is read from the current directory)"
-            )
-            raise ConfigError(
-                f"{path}: script_location is {location}, which is not a directory{relative}; point it at the "
-                "directory that holds env.py, such as %(here)s/migrations."
-            ) from None
-        raise ConfigError(f"{path}: {redact(str(exc))}") from None
-
-
-def revision_load_error(script: ScriptDirectory, config: Config, exc: BaseException) -> str:
-    """What went wrong loading the revision scripts, naming the file (and line) that failed to import."""
-    where = failing_file(exc, lambda name: any(_is_under(name, d) for d in _version_dirs(script)))
-    if where is not None:
-        return (
-            f"{where}: the revision script can't be imported ({_error_text(exc)}), so the project's revisions "
-            "can't be loaded."
-        )
-    return f"{config.config_file_name}: the revision scripts can't be loaded: {redact(str(exc))}"
-
-
-def failing_file(exc: BaseException, wanted: Callable[[str], bool]) -> str | None:
-    """'FILE line N' of the innermost traceback frame in a file ``wanted`` accepts."""
-    frame = failing_frame(exc, wanted)
-    return f"{shown_path(frame[0])} line {frame[1]}" if frame else None
-
-
-def failing_frame(exc: BaseException, wanted: Callable[[str], bool]) -> tuple[str, int] | None:
-    """(file, line) of the innermost traceback frame in a file ``wanted`` accepts (a SyntaxError's own file first)."""
-    if isinstance(exc, SyntaxError) and exc.filename and wanted(exc.filename):
-        return exc.filename, exc.lineno or 0
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if wanted(f.filename)]
-    if not frames:
-        return None
-    return frames[-1].filename, frames[-1].lineno or 0
-
-
-def shown_path(path: str) -> str:
-    """A path relative to the working directory when it is below it, else absolute."""
-    absolute = Path(path).resolve()
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(absolute)
-
-
-def _is_under(path: str, directory: str) -> bool:
-    try:
-        return Path(path).resolve().is_relative_to(Path(directory).resolve())
-    except OSError:
-        return False
-
-
-def _version_dirs(script: ScriptDirectory) -> list[str]:
-    """Where the revision files are: version_locations, else the script directory's versions/."""
-    return [str(location) for location in script.version_locations or []] or [
-        str(Path(script.dir) / "versions")
-    ]
-
-
-def _error_text(exc: BaseException) -> str:
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else ""
-    return redact(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
 
 
 def make_config(path: Path, database_url: str | None) -> Config:

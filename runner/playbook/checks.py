@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -28,8 +28,10 @@ import psycopg
 from psycopg import sql as pgsql
 
 from runner import db
+from runner.errors import RunnerError
 from runner.playbook.query_rules import query_problems
 from runner.redact import redact
+from runner.target import DatabaseTarget
 
 DEFAULT_TIMEOUT_MS = 30_000
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -51,6 +53,24 @@ class CheckResult:
 
     def describe(self) -> str:
         return f"{self.label}: expected {self.expected}, found {self.found}"
+
+
+@contextmanager
+def checks_connection(target: DatabaseTarget | None, run_id: str) -> Iterator[psycopg.Connection | str]:
+    """A connection of the checks' own for one round of checks (closed after it), or why there is none.
+
+    Never the run's lock session: a check can't release the run lock or disturb the session steps run on.
+    """
+    if target is None:
+        yield "the run gave the checks no connection of their own"
+        return
+    try:
+        conn = db.connect(target, application_name=f"migration-runner {run_id} checks")
+    except RunnerError as exc:
+        yield f"no connection for the checks: {exc.message}"
+        return
+    with closing(conn):
+        yield conn
 
 
 @contextmanager

@@ -11,16 +11,14 @@ finishing it is the safer way out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
 
-from runner import db
 from runner.db import VersionTable
 from runner.decision import Action, Decision
-from runner.errors import Refused, RunnerError
+from runner.errors import Refused
 from runner.playbook.book import Playbook, SnapshotSpec
 from runner.playbook.checks import (
     CheckResult,
@@ -29,6 +27,7 @@ from runner.playbook.checks import (
     RevisionIs,
     RevisionReverted,
     RowsUnchanged,
+    checks_connection,
     count_rows,
     run_check,
 )
@@ -280,7 +279,7 @@ class PlaybookHooks(RunHooks):
         if not counted:
             return
         timeout = self.playbook.checks.timeout_ms
-        with checks_connection(run) as conn:
+        with checks_connection(run.target, run.run_id) as conn:
             for check in counted:
                 count = None
                 if not isinstance(conn, str):
@@ -290,7 +289,7 @@ class PlaybookHooks(RunHooks):
     def _run_checks(self, run: RunView, wanted: Iterable[Any], *, scope: str, when: str) -> list[CheckResult]:
         timeout = self.playbook.checks.timeout_ms
         results = []
-        with checks_connection(run) as conn:
+        with checks_connection(run.target, run.run_id) as conn:
             for check in wanted:
                 results.append(self._run_one(run, conn, check, timeout, scope=scope, when=when))
         return results
@@ -318,24 +317,6 @@ class PlaybookHooks(RunHooks):
             **({"role": role} if role else {}),
         )
         return result
-
-
-@contextmanager
-def checks_connection(run: RunView) -> Iterator[psycopg.Connection | str]:
-    """A connection of the checks' own for one round of checks (closed after it), or why there is none.
-
-    Never the run's lock session: a check can't release the run lock or disturb the session steps run on.
-    """
-    if run.target is None:
-        yield "the run gave the checks no connection of their own"
-        return
-    try:
-        conn = db.connect(run.target, application_name=f"migration-runner {run.run_id} checks")
-    except RunnerError as exc:
-        yield f"no connection for the checks: {exc.message}"
-        return
-    with closing(conn):
-        yield conn
 
 
 def _details(failed: Sequence[CheckResult]) -> str:
