@@ -109,3 +109,15 @@ def test_a_server_without_free_connections_is_reported_as_such(crowded_server, t
         assert "credentials" not in line
     refused = json.loads(log.read_text().splitlines()[-1])
     assert refused["event"] == "run_refused" and "the server has no free connections" in refused["reason"]
+
+
+def test_a_wrapper_that_fails_before_calling_env_py_is_invalid_input(tmp_path):
+    """The application can't start (a setting missing at create_app()): exit 3 naming the wrapper, once."""
+    ini = reading_project(tmp_path, 3)
+    proc = run_cli("lint", "-c", str(ini), "--from", "base", "--env-py-wrapper", WRAPPER)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr == (
+        f"error: --env-py-wrapper {WRAPPER} failed before it called env.py: KeyError: 'APP_DATABASE_URL'.\n"
+    )
+    assert "AN101" not in proc.stdout
