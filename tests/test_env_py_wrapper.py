@@ -121,3 +121,31 @@ def test_a_wrapper_that_fails_before_calling_env_py_is_invalid_input(tmp_path):
         f"error: --env-py-wrapper {WRAPPER} failed before it called env.py: KeyError: 'APP_DATABASE_URL'.\n"
     )
     assert "AN101" not in proc.stdout
+
+
+def test_within_wrapper_carries_the_body_out_of_the_wrappers_context():
+    """The body's value or error comes out after the wrapper's context closed; env.py runs inside call straight through."""
+    from runner.errors import ConfigError
+    from runner.project import AlembicProject
+    from tests.conftest import EXAMPLE_INI
+
+    project = AlembicProject.load(EXAMPLE_INI)
+    trail: list[str] = []
+
+    def wrapper(run):
+        trail.append("enter")
+        try:
+            run()
+        finally:
+            trail.append("exit")
+
+    project.wrapper = wrapper
+    assert project.within_wrapper(lambda: project.within_wrapper(lambda: 42)) == 42
+    assert trail == ["enter", "exit"]
+    with pytest.raises(KeyError):
+        project.within_wrapper(lambda: {}["missing"])
+    assert trail == ["enter", "exit", "enter", "exit"]
+
+    project.wrapper = lambda run: None
+    with pytest.raises(ConfigError, match="returned without calling the function it was given"):
+        project.within_wrapper(lambda: 1)
