@@ -133,6 +133,7 @@ def _version_dirs(script: ScriptDirectory) -> list[str]:
 
 
 def error_text(exc: BaseException) -> str:
+    """'KeyError: 'SECRET_KEY'': the type and the first line, without a closing period (sentences add one)."""
     text = str(exc).strip()
-    first = text.splitlines()[0] if text else ""
+    first = text.splitlines()[0].rstrip(". ") if text else ""
     return redact(f"{type(exc).__name__}: {first}" if first else type(exc).__name__)
