@@ -16,6 +16,7 @@ from psycopg import sql
 
 from runner import tuning
 from runner.errors import ConfigError, Unreachable
+from runner.reads import bound, refusing_when_blocked
 from runner.redact import redact
 from runner.target import DatabaseTarget
 
@@ -24,24 +25,51 @@ CONNECT_TIMEOUT_S = 10
 # in about a minute instead of hanging; the URL's own values win. Ignored on unix sockets.
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
+# What PostgreSQL says when every connection slot is taken (SQLSTATE 53300), as libpq passes it on.
+_NO_FREE_SLOTS = (
+    "too many clients already",
+    "remaining connection slots are reserved",
+    "too many connections for role",
+    "too many connections for database",
+)
+
 
 def connect(target: DatabaseTarget, application_name: str = "migration-runner") -> psycopg.Connection:
-    """An autocommit connection, or an Unreachable error that names where and why."""
+    """An autocommit connection with the runner's read timeouts set, or an error that names where and why."""
     kwargs = target.connect_kwargs()
     kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     kwargs.setdefault("application_name", application_name)
     for key, value in KEEPALIVES.items():
         kwargs.setdefault(key, value)
     try:
-        return psycopg.connect(autocommit=True, **kwargs)
+        conn = psycopg.connect(autocommit=True, **kwargs)
     except psycopg.OperationalError as exc:
-        reason = " ".join(redact(str(exc)).split()).rstrip(". ")
-        raise Unreachable(
-            f"Can't connect to {target.display}: {reason}. Nothing was changed.",
-            next_step="check the host, port, database name and credentials, then run runner status.",
-        ) from None
+        raise unreachable(target, exc) from None
     except psycopg.ProgrammingError as exc:  # an unknown libpq keyword in the URL's query
         raise ConfigError(f"The database URL {target.display} can't be used: {redact(str(exc))}.") from None
+    try:
+        bound(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def unreachable(target: DatabaseTarget, exc: Exception) -> Unreachable:
+    """Why a connection failed: a server out of connection slots is said to be that, not bad credentials."""
+    reason = " ".join(redact(str(exc)).split()).rstrip(". ")
+    if any(text in reason for text in _NO_FREE_SLOTS):
+        return Unreachable(
+            f"Can't connect to {target.display}: the server has no free connections ({reason}). Every slot "
+            "up to its max_connections (or the role's or database's connection limit) is taken. Nothing was "
+            "changed.",
+            next_step="find what holds the connections (SELECT application_name, count(*) FROM pg_stat_activity "
+            "GROUP BY 1), wait for them to be released or raise the limit, then run runner status.",
+        )
+    return Unreachable(
+        f"Can't connect to {target.display}: {reason}. Nothing was changed.",
+        next_step="check the host, port, database name and credentials, then run runner status.",
+    )
 
 
 @dataclass(frozen=True)
@@ -110,13 +138,18 @@ class VersionTable:
 
 
 def read_heads(conn: psycopg.Connection, table: VersionTable) -> tuple[str, ...]:
-    """The revisions recorded in the version table; () when it doesn't exist yet (base)."""
-    regclass = conn.execute("SELECT to_regclass(%s)", [str(table)]).fetchone()
-    if regclass is None or regclass[0] is None:
-        return ()
-    rows = conn.execute(
-        sql.SQL("SELECT version_num FROM {} ORDER BY 1").format(table.identifier())
-    ).fetchall()
+    """The revisions recorded in the version table; () when it doesn't exist yet (base).
+
+    A read held up past the connection's lock or statement timeout (a session holding
+    ACCESS EXCLUSIVE on the version table) is a ReadBlocked refusal naming that session.
+    """
+    with refusing_when_blocked(conn, f"the current revision from {table}", [str(table)]):
+        regclass = conn.execute("SELECT to_regclass(%s)", [str(table)]).fetchone()
+        if regclass is None or regclass[0] is None:
+            return ()
+        rows = conn.execute(
+            sql.SQL("SELECT version_num FROM {} ORDER BY 1").format(table.identifier())
+        ).fetchall()
     return tuple(row[0] for row in rows)
 
 

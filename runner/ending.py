@@ -19,6 +19,7 @@ from runner import db
 from runner.audit import AuditLog
 from runner.decision import Decision
 from runner.history import History
+from runner.reads import ReadBlocked
 from runner.redact import redact
 from runner.run import EXIT_FOR_STATUS, RunResult, RunSettings, RunStatus, RunView
 from runner.steps import Batch, Failure, FailureKind, StepStopped
@@ -75,6 +76,14 @@ class RunEnder:
             )
             status = RunStatus.UNREACHABLE
             return self._result(view, ending, status, heads, message, None, history)
+        except ReadBlocked as exc:  # the server answers, but something holds the version table
+            self.audit.emit("state_unreadable", expected=list(heads), error=exc.message)
+            message += (
+                f" The version table could not be read back ({exc.message}); the last step known to have "
+                f"committed left it at {fmt(heads)}."
+            )
+            status = RunStatus.HALTED if status is RunStatus.DONE else status
+            return self._result(view, ending, status, heads, message, conn, history)
         if not db.same_heads(actual, heads):
             self.audit.emit("state_mismatch", expected=list(heads), found=list(actual))
             message += (

@@ -146,7 +146,7 @@ class Executor:
         except RunnerError as exc:
             self._refused(exc)
             raise
-        view = RunView(self.run_id, conn, self.audit, prior, plan)
+        view = RunView(self.run_id, conn, self.audit, prior, plan, target=self.target)
         self.audit.emit(
             "revision_recorded", prior_heads=list(prior), version_table=str(self.settings.version_table)
         )

@@ -3,18 +3,21 @@
 All revisions are rendered in one env.py run: the runner's migration function
 hands Alembic one step at a time and notes where each step's output starts and
 ends. A revision that can't be rendered offline (it reads data or inspects the
-database) is reported with the reason, and rendering goes on after it.
+database) is reported with the reason, and rendering goes on after it in the
+same env.py run, so env.py (and anything it builds) runs once, not once per
+revision that fails.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from alembic.runtime.migration import MigrationStep
 
+from runner.app_errors import env_py_failed
 from runner.guarded_env import GuardedEnvironment
 from runner.project import AlembicProject, Revision
 from runner.redact import redact
@@ -38,7 +41,13 @@ class RenderedStep:
 def render(
     project: AlembicProject, revisions: Sequence[Revision], direction: str = "upgrade"
 ) -> list[RenderedStep]:
-    """Render ``revisions`` in the order given, as if each earlier one had been applied."""
+    """Render ``revisions`` in the order given, as if each earlier one had been applied.
+
+    One env.py run renders them all: a revision whose migration function fails
+    offline is recorded with the reason and the next one is rendered in the same
+    run. env.py failing before Alembic was handed any revision means env.py itself
+    can't run (a missing module, a setting read at import): EnvPyFailed, exit 3.
+    """
     rendered: list[RenderedStep] = []
     start = 0
     while start < len(revisions):
@@ -54,22 +63,27 @@ def _render_from(
     project: AlembicProject, revisions: Sequence[Revision], direction: str
 ) -> tuple[list[RenderedStep], int | None]:
     buffer = io.StringIO()
-    spans: list[tuple[str, int, int]] = []
+    spans: list[tuple[str, int, int, str | None]] = []
     current: list[str] = []
+    started: list[bool] = []
     script = project.script
     first = revisions[0]
     starting = first.down_revisions if direction == "upgrade" else (first.revision,)
 
     def steps(_heads: Any, _context: Any) -> Iterator[Any]:
+        started.append(True)
         for revision in revisions:
             found = script.get_revision(revision.revision)
+            if direction == "upgrade":
+                step = MigrationStep.upgrade_from_script(script.revision_map, found)
+            else:
+                step = MigrationStep.downgrade_from_script(script.revision_map, found)
+            failure: list[str] = []
+            step.migration_fn = _recording(step.migration_fn, failure)
             begin = buffer.tell()
             current[:] = [revision.revision]
-            if direction == "upgrade":
-                yield MigrationStep.upgrade_from_script(script.revision_map, found)
-            else:
-                yield MigrationStep.downgrade_from_script(script.revision_map, found)
-            spans.append((revision.revision, begin, buffer.tell()))
+            yield step
+            spans.append((revision.revision, begin, buffer.tell(), failure[0] if failure else None))
             current.clear()
 
     config = project.config
@@ -84,19 +98,45 @@ def _render_from(
         )
         with environment:
             project.run_env()
-    except Exception as exc:  # user code: a data migration, an inspector, a missing setting
-        error = redact(
-            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        )
+    except Exception as exc:  # user code: env.py, or Alembic's own bookkeeping around a step
+        if not started:
+            raise env_py_failed(script, exc) from None
+        error = _describe(exc)
     finally:
         config.output_buffer = previous_buffer
     text = buffer.getvalue()
-    rendered = [RenderedStep(rev, direction, text[begin:end].strip() + "\n") for rev, begin, end in spans]
+    rendered = [
+        RenderedStep(rev, direction, None if failed else text[begin:end].strip() + "\n", failed)
+        for rev, begin, end, failed in spans
+    ]
     if error is None:
         return rendered, None
-    failed = current[0] if current else revisions[len(rendered)].revision
+    if current:  # Alembic's own work around a step failed
+        failed = current[0]
+    elif len(rendered) < len(revisions):  # env.py failed between steps
+        failed = revisions[len(rendered)].revision
+    else:  # every revision was rendered; env.py failed after the last one
+        return rendered, None
     rendered.append(RenderedStep(failed, direction, None, error))
     return rendered, len(rendered) - 1
+
+
+def _recording(migration_fn: Callable[..., Any], failure: list[str]) -> Callable[..., Any]:
+    """The revision's upgrade()/downgrade(), with a failure offline noted instead of ending the env.py run."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return migration_fn(*args, **kwargs)
+        except Exception as exc:  # a data migration, an inspector, a setting only present online
+            failure.append(_describe(exc))
+            return None
+
+    return run
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return redact(f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}")
 
 
 def _has_inner_commit(sql: str) -> bool:

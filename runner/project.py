@@ -1,9 +1,12 @@
 """The application's Alembic project: its config, its revisions and their order.
 
-Everything that runs the application's env.py goes through ``AlembicProject.run_env``
-so an ``--env-py-wrapper`` (an application context, a worker thread) is applied to
-every call, and so that a project whose env.py adds version locations at run time
-is seen the way Alembic itself sees it.
+Everything that runs the application's env.py goes through ``AlembicProject.run_env``,
+so that a project whose env.py adds version locations at run time is seen the way
+Alembic itself sees it. An ``--env-py-wrapper`` (an application context) is entered
+once per command: the command's body runs inside ``within_wrapper``, and every env.py
+run inside it calls straight through, so an application that opens connections or
+builds itself when its context is entered does so once, however many revisions or
+env.py runs the command needs.
 """
 
 from __future__ import annotations
@@ -17,16 +20,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
-from alembic.util import CommandError
 
+from runner.app_errors import error_text, revision_load_error, script_directory
 from runner.errors import ConfigError, MultipleHeads, UnknownRevision
 from runner.redact import redact
 
 EnvPyWrapper = Callable[[Callable[[], None]], Any]
+T = TypeVar("T")
 
 
 class Downgrade(StrEnum):
@@ -61,11 +65,34 @@ class Revision:
 class AlembicProject:
     """An alembic.ini, its script directory, and the way to run its env.py."""
 
-    def __init__(self, config: Config, script: ScriptDirectory, wrapper: EnvPyWrapper | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        script: ScriptDirectory,
+        wrapper: EnvPyWrapper | None = None,
+        *,
+        wrapper_spec: str | None = None,
+    ) -> None:
         self.config = config
-        self.script = script
+        self._script = script
         self.wrapper = wrapper
+        self.wrapper_spec = wrapper_spec or "the --env-py-wrapper function"
         self._revisions: dict[str, Revision] = {}
+        self._inside_wrapper = False  # the command's body is running inside the wrapper
+        self._discover_pending = False  # env.py may still add version locations (run inside the wrapper)
+
+    @property
+    def script(self) -> ScriptDirectory:
+        """The script directory as env.py leaves it (discovered on first use when a wrapper is needed)."""
+        if self._discover_pending:
+            self._discover_pending = False
+            self.discover_version_locations()
+            self.check_revision_map()
+        return self._script
+
+    @script.setter
+    def script(self, value: ScriptDirectory) -> None:
+        self._script = value
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
@@ -84,15 +111,16 @@ class AlembicProject:
                 "from the directory that holds it."
             )
         config = make_config(path, database_url)
-        try:
-            script = ScriptDirectory.from_config(config)
-        except CommandError as exc:
-            raise ConfigError(f"{path}: {redact(str(exc))}") from None
+        script = script_directory(path, config)
         project_dir = str(path.resolve().parent)
         if project_dir not in sys.path:
             sys.path.insert(0, project_dir)
         wrapper = resolve_wrapper(env_py_wrapper) if env_py_wrapper else None
-        project = cls(config, script, wrapper)
+        project = cls(config, script, wrapper, wrapper_spec=env_py_wrapper)
+        if discover and wrapper is not None:
+            # env.py needs the wrapper's context: discover (and check) inside the command's one entry
+            project._discover_pending = True
+            return project
         if discover:
             project.discover_version_locations()
         project.check_revision_map()
@@ -100,11 +128,9 @@ class AlembicProject:
 
     def check_revision_map(self) -> None:
         try:
-            self.script.revision_map.heads  # noqa: B018 - forces the map to load
+            self._script.revision_map.heads  # noqa: B018 - forces the map to load
         except Exception as exc:  # alembic raises RevisionError, CommandError, ImportError...
-            raise ConfigError(
-                f"{self.config.config_file_name}: the revision scripts can't be loaded: {redact(str(exc))}"
-            ) from None
+            raise ConfigError(revision_load_error(self._script, self.config, exc)) from None
 
     def discover_version_locations(self) -> None:
         """Run env.py once offline so version locations it sets at run time are seen.
@@ -140,23 +166,56 @@ class AlembicProject:
 
     # -- running env.py ----------------------------------------------------------------------
     def run_env(self, script: ScriptDirectory | None = None) -> None:
-        """Run env.py (inside an EnvironmentContext the caller entered), through the wrapper."""
+        """Run env.py (inside an EnvironmentContext the caller entered), inside the wrapper."""
         target = (script or self.script).run_env
-        if self.wrapper is None:
+        if self.wrapper is None or self._inside_wrapper:
             target()
             return
-        called = []
+        self.within_wrapper(target)
+
+    def within_wrapper(self, body: Callable[[], T]) -> T:
+        """Run ``body`` (a command's work) inside the wrapper, entered once; env.py runs inside call straight through.
+
+        Whatever ``body`` returns or raises (an error, Ctrl-C, an exit) comes out of here after the
+        wrapper's own context has been left normally.
+        """
+        if self.wrapper is None or self._inside_wrapper:
+            return body()
+        outcome: list[tuple[bool, Any]] = []
 
         def call() -> None:
-            called.append(True)
-            target()
+            if outcome:
+                raise ConfigError(
+                    f"{self.wrapper_spec} called the function it was given twice; call it once."
+                )
+            self._inside_wrapper = True
+            try:
+                outcome.append((True, body()))
+            except BaseException as exc:  # carried out of the wrapper, then raised again
+                outcome.append((False, exc))
+            finally:
+                self._inside_wrapper = False
 
-        self.wrapper(call)
-        if not called:
+        try:
+            self.wrapper(call)
+        except Exception as exc:
+            if not outcome:
+                raise ConfigError(
+                    f"--env-py-wrapper {self.wrapper_spec} failed before it called env.py: {error_text(exc)}."
+                ) from None
+            if outcome[0][0]:  # the work is done; a failure leaving the context changes nothing in it
+                sys.stderr.write(
+                    f"warning: --env-py-wrapper {self.wrapper_spec} failed on the way out: {error_text(exc)}\n"
+                )
+        if not outcome:
             raise ConfigError(
-                "The --env-py-wrapper function returned without calling the function it was given; "
-                "it must call it exactly once, inside whatever context env.py needs."
+                f"The --env-py-wrapper function {self.wrapper_spec} returned without calling the function it was "
+                "given; it must call it exactly once, inside whatever context env.py needs."
             )
+        done, value = outcome[0]
+        if not done:
+            raise value
+        return value  # type: ignore[no-any-return]
 
     # -- revisions ---------------------------------------------------------------------------
     @property

@@ -17,6 +17,7 @@ from runner.errors import Refused
 from runner.lint import Acknowledgement, Calibration, LintReport, analyse, blocking, read_stats
 from runner.lint.profile import SHORT_LOCK_DDL
 from runner.project import AlembicProject, Revision
+from runner.reads import refusing_when_blocked
 from runner.session import Guards
 
 
@@ -37,10 +38,12 @@ class RiskReview:
     def assess(self, run: object) -> LintReport:
         """Lint ``run.plan`` sized by ``run.conn``; audit it; refuse unacknowledged blocks."""
         conn, audit, plan = run.conn, run.audit, run.plan  # type: ignore[attr-defined]
+        with refusing_when_blocked(conn, "table sizes from the catalog"):
+            stats = read_stats(conn)
         report = analyse(
             self.project,
             plan,
-            stats=read_stats(conn),
+            stats=stats,
             acknowledgements=self.acknowledgements,
             calibration=self.calibration,
         )

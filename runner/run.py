@@ -25,6 +25,7 @@ from runner.retry import LockRetryPolicy
 from runner.risk import RiskReview
 from runner.session import Guards
 from runner.steps import Batch, Direction, Failure, StepOutcome
+from runner.target import DatabaseTarget
 
 
 class RunStatus(StrEnum):
@@ -93,6 +94,7 @@ class RunView:
     prior_heads: tuple[str, ...]
     plan: list[Revision]
     batch: Batch | None = None
+    target: DatabaseTarget | None = None  # for hooks that need a connection of their own (checks)
 
 
 class RunHooks:

@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,9 +85,12 @@ def cluster_user() -> OsUser | None:
 
 
 class LocalCluster:
-    """One throwaway cluster; ``url`` is ready after ``start()``."""
+    """One throwaway cluster; ``url`` is ready after ``start()``.
 
-    def __init__(self, bindir: Path | None = None, settings: dict[str, str] | None = None) -> None:
+    ``settings`` are extra server settings (``{"max_connections": "3"}``), over the fast defaults.
+    """
+
+    def __init__(self, bindir: Path | None = None, settings: Mapping[str, str] | None = None) -> None:
         self.bindir = bindir or find_bindir()
         self.settings = {**_FAST_SETTINGS, **(settings or {})}
         self.user = cluster_user()

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, input: str | None = None
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess:
     merged = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PGPASSWORD")}
     merged.update(env or {})
@@ -22,5 +22,5 @@ def run_cli(
         input=input,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )

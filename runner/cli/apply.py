@@ -34,6 +34,7 @@ from runner.cli.status import show_status
 from runner.db import VersionTable
 from runner.durations import parse_ms
 from runner.errors import ConfigError, Refused, RunnerError
+from runner.reads import ReadBlocked
 from runner.retry import LockRetryPolicy
 from runner.session import Guards
 from runner.status import Status, read_status
@@ -126,7 +127,7 @@ def apply(
     from runner.risk import RiskReview
     from runner.run import RunHooks, RunSettings, new_run_id
 
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         acknowledgements = (
             parse_acknowledgements(acknowledge, [reason] if reason else []) if acknowledge else []
         )
@@ -171,13 +172,17 @@ def apply(
         ):
             watch_on_console(audit, stderr if json_output else stdout)
             project = load_project(config, target, env_py_wrapper)
-            project.resolve(to)  # an unknown or ambiguous target is refused before connecting
-            if confirm_target is not None:
-                check_confirmation(confirm_target, target.database)
-            elif not yes:
-                confirm(read_status(project, target, to=to, version_table=table), target.database)
-            hooks = RunHooks(guards, retry, risk=RiskReview(project, acknowledgements))
-            result = Executor(project, target, audit, settings, hooks=hooks).apply(to)
+
+            def run() -> RunResult:
+                project.resolve(to)  # an unknown or ambiguous target is refused before connecting
+                if confirm_target is not None:
+                    check_confirmation(confirm_target, target.database)
+                elif not yes:
+                    confirm(read_status(project, target, to=to, version_table=table), target.database)
+                hooks = RunHooks(guards, retry, risk=RiskReview(project, acknowledgements))
+                return Executor(project, target, audit, settings, hooks=hooks).apply(to)
+
+            result = project.within_wrapper(run)
         report(result, audit_log, json_output)
         raise typer.Exit(int(result.exit_code))
 
@@ -203,8 +208,15 @@ def audited(audit: AuditLog) -> Iterator[None]:
         yield
     except RunnerError as exc:
         if not exc.audited:
+            blockers = (
+                {"blockers": [b.as_fields() for b in exc.blockers]} if isinstance(exc, ReadBlocked) else {}
+            )
             audit.emit(
-                "run_refused", reason=exc.message, next_step=exc.next_step, exit_code=int(exc.exit_code)
+                "run_refused",
+                reason=exc.message,
+                next_step=exc.next_step,
+                exit_code=int(exc.exit_code),
+                **blockers,
             )
             exc.audited = True
         raise

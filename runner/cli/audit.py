@@ -27,6 +27,8 @@ from runner.cli.common import (
     stdout,
 )
 from runner.errors import ConfigError, ExitCode
+from runner.history import TABLE as HISTORY_TABLE
+from runner.reads import refusing_when_blocked
 from runner.report import render_markdown, runs_in
 
 app = typer.Typer(help="Audit log tools.", no_args_is_help=True)
@@ -44,12 +46,15 @@ def verify(
     With a database URL, also check each run's last hash against the one the
     target recorded in runner_history.
     """
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         result = verify_file(log)
         anchored, problems = 0, []
         target = resolve_target(database_url, required=False)
         if result.ok and target is not None:
-            with closing(db.connect(target)) as conn:
+            with (
+                closing(db.connect(target)) as conn,
+                refusing_when_blocked(conn, f"the recorded run hashes from {HISTORY_TABLE}", [HISTORY_TABLE]),
+            ):
                 anchored, problems = anchor_problems(conn, log)
         if json_output:
             print_json(

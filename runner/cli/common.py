@@ -81,8 +81,18 @@ stderr = _console(to_stderr=True)
 
 
 @contextmanager
-def boundary(debug: bool) -> Iterator[None]:
-    """Turn every failure into one paragraph and a documented exit code; tracebacks only with --debug."""
+def boundary(debug: bool, *, json_output: bool = False) -> Iterator[None]:
+    """Turn every failure into one paragraph and a documented exit code; tracebacks only with --debug.
+
+    With ``json_output``, whatever the application writes to stdout while the command
+    runs goes to stderr, so stdout carries only the JSON document (``json_stdout``).
+    """
+    with json_stdout(json_output), _errors_reported(debug):
+        yield
+
+
+@contextmanager
+def _errors_reported(debug: bool) -> Iterator[None]:
     try:
         yield
     except (typer.Exit, typer.Abort):
@@ -114,8 +124,58 @@ def report_error(message: str) -> None:
     stderr.print(f"error: {redact(message)}", markup=False)
 
 
+class _JsonOut:
+    """Where the JSON document goes while application output is sent to stderr."""
+
+    fd: int | None = None  # a duplicate of the real stdout's file descriptor
+    stream: Any = None  # the stdout object, when it is not backed by file descriptor 1 (in-process tests)
+
+
+@contextmanager
+def json_stdout(enabled: bool) -> Iterator[None]:
+    """Send everything written to stdout to stderr, at the file-descriptor level, while the block runs.
+
+    env.py, migrations and wrappers print, configure logging handlers bound to
+    ``sys.stdout``, start subprocesses and load C extensions that write to fd 1:
+    with fd 1 pointing at fd 2 and ``sys.stdout`` rebound to ``sys.stderr``, all of
+    it reaches stderr, and ``print_json`` writes the one document to the real stdout.
+    """
+    if not enabled or _JsonOut.fd is not None or _JsonOut.stream is not None:
+        yield
+        return
+    previous = sys.stdout
+    previous.flush()
+    try:
+        on_fd_1 = previous.fileno() == 1
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation: a stream without a descriptor
+        on_fd_1 = False
+    if on_fd_1:
+        _JsonOut.fd = os.dup(1)
+        os.dup2(2, 1)
+    else:
+        _JsonOut.stream = previous
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stdout = previous
+        if _JsonOut.fd is not None:
+            os.dup2(_JsonOut.fd, 1)
+            os.close(_JsonOut.fd)
+        _JsonOut.fd = _JsonOut.stream = None
+
+
 def print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(redact(payload), indent=2, default=str) + "\n")
+    text = json.dumps(redact(payload), indent=2, default=str) + "\n"
+    if _JsonOut.fd is not None:
+        data = text.encode("utf-8")
+        while data:  # os.write may write less than it was given
+            data = data[os.write(_JsonOut.fd, data) :]
+        return
+    stream = _JsonOut.stream or sys.stdout
+    stream.write(text)
+    stream.flush()
 
 
 def resolve_target(database_url: str | None, *, required: bool = True) -> DatabaseTarget | None:

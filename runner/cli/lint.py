@@ -7,7 +7,7 @@ one does (apply would refuse that step), 3 for unusable input, as everywhere.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,6 +28,10 @@ from runner.cli.common import (
 )
 from runner.db import VersionTable
 from runner.errors import ConfigError, ExitCode
+
+if TYPE_CHECKING:
+    from runner.lint import LintReport
+    from runner.status import Status
 
 AcknowledgeOption = Annotated[
     list[str] | None,
@@ -88,7 +92,7 @@ def lint(
     from runner.lint.estimate import read_calibration
     from runner.status import read_status
 
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         if explain_code is not None:
             text = catalogue() if explain_code.strip().lower() == "list" else explain(explain_code)
             stdout.print(text, markup=False, end="")
@@ -114,17 +118,21 @@ def lint(
             target = resolve_target(database_url, required=from_revision is None)
         project = load_project(config, target, env_py_wrapper)
         table = VersionTable.parse(version_table)
-        found = read_status(project, target, to=to, version_table=table, from_revision=from_revision)
-        stats = read_target_stats(target)
         calibration = read_calibration(rehearsal_log) if rehearsal_log else None
-        report = analyse(
-            project,
-            list(found.pending),
-            stats=stats,
-            acknowledgements=acknowledgements,
-            calibration=calibration,
-            version_table=str(table),
-        )
+
+        def linted() -> tuple[Status, LintReport]:
+            found = read_status(project, target, to=to, version_table=table, from_revision=from_revision)
+            report = analyse(
+                project,
+                list(found.pending),
+                stats=read_target_stats(target),
+                acknowledgements=acknowledgements,
+                calibration=calibration,
+                version_table=str(table),
+            )
+            return found, report
+
+        found, report = project.within_wrapper(linted)
         if json_output:
             print_json(
                 {

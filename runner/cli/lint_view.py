@@ -23,6 +23,7 @@ from runner.lint.estimate import about
 from runner.lint.report import ordered, summary_line
 from runner.offline import RenderedStep
 from runner.project import AlembicProject
+from runner.reads import refusing_when_blocked
 from runner.status import Status
 from runner.target import DatabaseTarget
 
@@ -102,8 +103,10 @@ def read_target_stats(target: DatabaseTarget | None) -> Stats | None:
     """Table sizes from the target, on the runner's own short-lived connection; None without a target."""
     if target is None:
         return None
-    with closing(db.connect(target, application_name="migration-runner lint")) as conn:
-        conn.execute("SET statement_timeout = '30s'")
+    with (
+        closing(db.connect(target, application_name="migration-runner lint")) as conn,
+        refusing_when_blocked(conn, "table sizes from the catalog"),
+    ):
         return read_stats(conn)
 
 

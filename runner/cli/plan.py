@@ -26,7 +26,9 @@ from runner.db import VersionTable
 from runner.status import read_status
 
 if TYPE_CHECKING:
+    from runner.lint import LintReport
     from runner.offline import RenderedStep
+    from runner.status import Status
 
 
 def plan(
@@ -53,7 +55,7 @@ def plan(
     from runner import offline
     from runner.cli.lint_view import add_risks, lint_pending, show_risks
 
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         if playbook is not None:
             from runner.cli.playbook_plan import plan_playbook
 
@@ -68,18 +70,23 @@ def plan(
             return
         target = resolve_target(database_url, required=from_revision is None)
         project = load_project(config, target, env_py_wrapper)
-        found = read_status(
-            project,
-            target,
-            to=to,
-            version_table=VersionTable.parse(version_table),
-            from_revision=from_revision,
-        )
-        wanted = (sql or lint_steps) and found.pending
-        rendered = offline.render(project, list(found.pending)) if wanted else []
-        report = None
-        if lint_steps and found.pending:
-            report = lint_pending(project, found, target, version_table=version_table, rendered=rendered)
+
+        def planned() -> tuple[Status, list[RenderedStep], LintReport | None]:
+            found = read_status(
+                project,
+                target,
+                to=to,
+                version_table=VersionTable.parse(version_table),
+                from_revision=from_revision,
+            )
+            wanted = (sql or lint_steps) and found.pending
+            rendered = offline.render(project, list(found.pending)) if wanted else []
+            report = None
+            if lint_steps and found.pending:
+                report = lint_pending(project, found, target, version_table=version_table, rendered=rendered)
+            return found, rendered, report
+
+        found, rendered, report = project.within_wrapper(planned)
         if not sql:
             rendered = []
         if json_output:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,7 +23,7 @@ from runner.errors import ConfigError, RunnerError
 
 if TYPE_CHECKING:  # the playbook package loads pydantic models: only import it when a playbook is used
     from runner.playbook import Playbook
-    from runner.project import AlembicProject
+    from runner.project import AlembicProject, Revision
     from runner.target import DatabaseTarget
 
 __all__ = ["Opened", "PlaybookOption", "app", "open_playbook", "print_warnings", "refuse_overlaps"]
@@ -43,8 +44,14 @@ class Opened:
     warnings: tuple[str, ...]
 
 
-def open_playbook(path: Path, *, need_target: bool = True) -> Opened:
-    """Load and validate ``path``; InvalidPlaybook (exit 3) listing every error."""
+def open_playbook(
+    path: Path, then: Callable[[Opened], Any] | None = None, *, need_target: bool = True
+) -> Any:
+    """Load and validate ``path``, then run ``then`` with it (by default, return it).
+
+    InvalidPlaybook (exit 3) lists every error. Validation and ``then`` run inside
+    the project's --env-py-wrapper, entered once for both.
+    """
     from runner.playbook import InvalidPlaybook, load_playbook
     from runner.playbook.problems import Severity, render_all
     from runner.playbook.validate import load_project, meaning
@@ -59,12 +66,18 @@ def open_playbook(path: Path, *, need_target: bool = True) -> Opened:
         except RunnerError:
             target = None  # meaning() reports it, at the line of url_env
     project = load_project(playbook, database_url=target.for_alembic() if target else None)
-    problems = meaning(playbook, project, check_env=need_target)
-    errors = [p for p in problems if p.severity is Severity.ERROR]
-    if errors:
-        raise InvalidPlaybook(playbook.source, render_all(errors, playbook.source, playbook.locations))
-    warnings = [p for p in problems if p.severity is Severity.WARNING]
-    return Opened(playbook, project, target, tuple(render_all(warnings, playbook.source, playbook.locations)))
+
+    def opened() -> Any:
+        problems = meaning(playbook, project, check_env=need_target)
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        if errors:
+            raise InvalidPlaybook(playbook.source, render_all(errors, playbook.source, playbook.locations))
+        warnings = [p for p in problems if p.severity is Severity.WARNING]
+        rendered = tuple(render_all(warnings, playbook.source, playbook.locations))
+        found = Opened(playbook, project, target, rendered)
+        return then(found) if then is not None else found
+
+    return project.within_wrapper(opened)
 
 
 def refuse_overlaps(ctx: typer.Context, options: dict[str, tuple[str, str]]) -> None:
@@ -99,17 +112,20 @@ def validate(
     """Check a playbook's shape, then its meaning against the Alembic project and the environment."""
     from runner.playbook import InvalidPlaybook
 
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
+
+        def steps_of(opened: Opened) -> tuple[Opened, list[Revision]]:
+            book = opened.playbook
+            start = (book.project.from_revision,) if book.project.from_revision else ()
+            return opened, opened.project.pending(start, book.project.target_revision)
+
         try:
-            opened = open_playbook(file, need_target=not no_env_check)
+            opened, steps = open_playbook(file, steps_of, need_target=not no_env_check)
         except InvalidPlaybook as exc:
             if json_output:
                 print_json({"valid": False, "errors": exc.problems, "warnings": []})
             raise
         book = opened.playbook
-        steps = opened.project.pending(
-            (book.project.from_revision,) if book.project.from_revision else (), book.project.target_revision
-        )
         if json_output:
             print_json(
                 {

@@ -19,7 +19,7 @@ import typer
 from runner.audit import AuditLog
 from runner.cli.common import stderr, stdout
 from runner.cli.output import command_line
-from runner.cli.playbook import open_playbook, print_warnings, refuse_overlaps
+from runner.cli.playbook import Opened, open_playbook, print_warnings, refuse_overlaps
 from runner.cli.playbook_view import show_playbook
 from runner.cli.status import show_status
 from runner.db import VersionTable
@@ -133,10 +133,33 @@ def apply_playbook(
     acknowledgements: Sequence[Acknowledgement] = (),
 ) -> None:
     """Run the whole apply from the playbook; always ends with typer.Exit(exit code)."""
-    from runner.cli.apply import DEFAULT_AUDIT_LOG, report, watch_on_console  # apply.py imports this module
-
     refuse_overlaps(ctx, APPLY_OPTIONS)
-    opened = open_playbook(path)
+    open_playbook(
+        path,
+        lambda opened: _apply(
+            opened,
+            path,
+            yes=yes,
+            confirm_target_name=confirm_target_name,
+            override=override,
+            json_output=json_output,
+            acknowledgements=acknowledgements,
+        ),
+    )
+
+
+def _apply(
+    opened: Opened,
+    path: Path,
+    *,
+    yes: bool,
+    confirm_target_name: str | None,
+    override: WindowOverride | None,
+    json_output: bool,
+    acknowledgements: Sequence[Acknowledgement],
+) -> None:
+    from runner.cli.apply import DEFAULT_AUDIT_LOG, audited, report, watch_on_console  # apply.py imports this
+
     print_warnings(opened)
     book, project, target = opened.playbook, opened.project, opened.target
     assert target is not None  # open_playbook(need_target=True) refuses without one
@@ -167,7 +190,10 @@ def apply_playbook(
             is_interactive=(lambda: False) if json_output else None,  # a prompt would corrupt the JSON
         )
     settings = RunSettings(guards=book.guards, retry=book.retry, version_table=table, command=command_line())
-    with AuditLog(audit_path, new_run_id()) as audit:
+    with (
+        AuditLog(audit_path, new_run_id()) as audit,
+        audited(audit),
+    ):
         watch_on_console(audit, stderr if json_output else stdout)
         result = Executor(project, target, audit, settings, hooks=hooks).apply(book.project.target_revision)
     report(result, audit_path, json_output)

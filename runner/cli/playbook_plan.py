@@ -47,7 +47,18 @@ def plan_playbook(
     lint_steps: bool = True,
 ) -> None:
     refuse_overlaps(ctx, PLAN_OPTIONS)
-    opened = open_playbook(path, need_target=False)
+    open_playbook(
+        path,
+        lambda opened: _plan(
+            opened, from_revision=from_revision, sql=sql, json_output=json_output, lint_steps=lint_steps
+        ),
+        need_target=False,
+    )
+
+
+def _plan(
+    opened: Opened, *, from_revision: str | None, sql: bool, json_output: bool, lint_steps: bool
+) -> None:
     if not json_output:
         print_warnings(opened)
     found = _status(opened, from_revision)

@@ -30,10 +30,11 @@ def status(
     version_table: VersionTableOption = "alembic_version",
 ) -> None:
     """Show where the database stands against the code, and what an upgrade would apply."""
-    with boundary(debug):
+    with boundary(debug, json_output=json_output):
         target = resolve_target(database_url)
         project = load_project(config, target, env_py_wrapper)
-        found = read_status(project, target, version_table=VersionTable.parse(version_table))
+        table = VersionTable.parse(version_table)
+        found = project.within_wrapper(lambda: read_status(project, target, version_table=table))
         if json_output:
             print_json(found.as_json())
         else:

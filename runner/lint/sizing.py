@@ -2,11 +2,14 @@
 
 Row estimates come from ``pg_class.reltuples`` (what ANALYZE and autovacuum last
 saw) with ``pg_stat_user_tables.n_live_tup`` as a fallback for a table never
-analysed; sizes from ``pg_table_size``/``pg_indexes_size``; write activity from
-the insert/update/delete counters since the statistics were last reset. Column
-types, NOT NULL flags and validated ``CHECK (col IS NOT NULL)`` constraints are
-read too: they decide whether a type change rewrites and whether SET NOT NULL
-scans. All of it is catalog reads: no table is scanned or locked.
+analysed; sizes from ``pg_class.relpages`` of the table, its TOAST table and its
+indexes (what VACUUM, ANALYZE and CREATE INDEX last saw: close enough to size a
+risk); write activity from the insert/update/delete counters since the
+statistics were last reset. Column types, NOT NULL flags and validated
+``CHECK (col IS NOT NULL)`` constraints are read too: they decide whether a type
+change rewrites and whether SET NOT NULL scans. All of it is catalog columns:
+no table is scanned or locked, so a session holding ACCESS EXCLUSIVE on a table
+(``pg_table_size`` would wait for it) can't hold up the assessment.
 """
 
 from __future__ import annotations
@@ -89,7 +92,7 @@ class Stats:
 
 
 _TABLES_SQL = """
-WITH wanted AS (
+WITH RECURSIVE wanted AS (
     SELECT c.oid, n.nspname, c.relname, c.relkind, c.reltuples, c.relpages
       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
      WHERE c.relkind IN ('r', 'p', 'm')
@@ -97,16 +100,26 @@ WITH wanted AS (
        AND n.nspname NOT LIKE 'pg\\_toast%%' AND n.nspname NOT LIKE 'pg\\_temp%%'
        AND (%(all)s OR c.oid = ANY(%(oids)s::oid[]))
 ), parts AS (
-    SELECT w.oid AS root, coalesce(t.relid, w.oid) AS part
-      FROM wanted w LEFT JOIN LATERAL pg_partition_tree(w.oid) t ON w.relkind = 'p'
+    SELECT w.oid AS root, w.oid AS part, w.relkind AS kind FROM wanted w
+    UNION ALL
+    SELECT p.root, i.inhrelid, c.relkind
+      FROM parts p JOIN pg_inherits i ON i.inhparent = p.part JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE p.kind = 'p'
+), sized AS (
+    SELECT p.root, p.part,
+           greatest(pc.relpages, 0)::bigint + greatest(coalesce(tc.relpages, 0), 0)::bigint AS table_pages,
+           (SELECT coalesce(sum(greatest(ic.relpages, 0)), 0)::bigint
+              FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid WHERE x.indrelid = p.part) AS index_pages
+      FROM parts p JOIN pg_class pc ON pc.oid = p.part
+      LEFT JOIN pg_class tc ON tc.oid = pc.reltoastrelid
 )
 SELECT w.oid, w.nspname, w.relname, w.reltuples::float8, w.relpages,
-       sum(pg_table_size(p.part))::bigint,
-       sum(pg_indexes_size(p.part))::bigint,
+       sum(z.table_pages)::bigint * current_setting('block_size')::bigint,
+       sum(z.index_pages)::bigint * current_setting('block_size')::bigint,
        sum(coalesce(s.n_live_tup, 0))::bigint,
        sum(coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, 0))::bigint
-  FROM wanted w JOIN parts p ON p.root = w.oid
-  LEFT JOIN pg_stat_user_tables s ON s.relid = p.part
+  FROM wanted w JOIN sized z ON z.root = w.oid
+  LEFT JOIN pg_stat_user_tables s ON s.relid = z.part
  GROUP BY w.oid, w.nspname, w.relname, w.reltuples, w.relpages
 """
 

@@ -103,6 +103,7 @@ class Acknowledgement:
 @dataclass(frozen=True)
 class CheckPlan:
     timeout_ms: int = 30_000
+    role: str | None = None  # SET ROLE for the playbook's own checks
     before: tuple[Any, ...] = ()
     after_each: tuple[Any, ...] = ()
     after_all: tuple[Any, ...] = ()
@@ -195,6 +196,7 @@ def build(model: PlaybookModel, path: Path, source: str, digest: str, locations:
         policy=policy,
         checks=CheckPlan(
             timeout_ms=model.checks.timeout,
+            role=model.checks.role,
             before=tuple(check_from(c) for c in model.checks.before),
             after_each=tuple(check_from(c) for c in model.checks.after_each),
             after_all=tuple(check_from(c) for c in model.checks.after_all),

@@ -1,11 +1,14 @@
 """Checks: what the database must look like before, between and after steps.
 
-Each check runs on the runner's own autocommit connection, in a READ ONLY
-transaction of its own with a statement_timeout, and is always rolled back, so
-a check can neither change the database nor hold a lock past its own query,
-and one failing check does not stop the others. A check that errors (a
-typo in its SQL, a timeout) fails with the error as what was found; it never
-crashes the run.
+Each check runs on a connection of its own (never the run's lock session, so
+no check can release the run lock or touch the session a step runs on), in a
+READ ONLY transaction of its own with a statement_timeout and lock_timeout,
+optionally as the playbook's ``checks.role``, and is always rolled back, so a
+check can neither change the database nor hold a lock past its own query, and
+one failing check does not stop the others. A ``sql:`` check must be one plain
+read-only query (``query_rules``): refused when the playbook is loaded, and
+again here. A check that errors (a missing table, a timeout, a role without
+SELECT) fails with the error as what was found; it never crashes the run.
 
 Two checks are always on: the version table reads the revision the run
 expects, and no index is INVALID (what a failed CREATE INDEX CONCURRENTLY
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -25,7 +28,10 @@ import psycopg
 from psycopg import sql as pgsql
 
 from runner import db
+from runner.errors import RunnerError
+from runner.playbook.query_rules import query_problems
 from runner.redact import redact
+from runner.target import DatabaseTarget
 
 DEFAULT_TIMEOUT_MS = 30_000
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -50,23 +56,48 @@ class CheckResult:
 
 
 @contextmanager
-def read_only(conn: psycopg.Connection, timeout_ms: int) -> Iterator[None]:
-    """A READ ONLY transaction with its own timeouts, always rolled back."""
+def checks_connection(target: DatabaseTarget | None, run_id: str) -> Iterator[psycopg.Connection | str]:
+    """A connection of the checks' own for one round of checks (closed after it), or why there is none.
+
+    Never the run's lock session: a check can't release the run lock or disturb the session steps run on.
+    """
+    if target is None:
+        yield "the run gave the checks no connection of their own"
+        return
+    try:
+        conn = db.connect(target, application_name=f"migration-runner {run_id} checks")
+    except RunnerError as exc:
+        yield f"no connection for the checks: {exc.message}"
+        return
+    with closing(conn):
+        yield conn
+
+
+@contextmanager
+def read_only(conn: psycopg.Connection, timeout_ms: int, role: str | None = None) -> Iterator[None]:
+    """A READ ONLY transaction with its own timeouts (and role), always rolled back."""
     conn.execute("BEGIN READ ONLY")
     try:
         conn.execute(f"SET LOCAL statement_timeout = '{int(timeout_ms)}ms'")
         conn.execute(f"SET LOCAL lock_timeout = '{int(timeout_ms)}ms'")
+        if role is not None:
+            conn.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(role)))
         yield
     finally:
         conn.execute("ROLLBACK")
 
 
 def run_check(
-    check: Any, conn: psycopg.Connection, timeout_ms: int, baseline: int | None = None
+    check: Any,
+    conn: psycopg.Connection,
+    timeout_ms: int,
+    baseline: int | None = None,
+    *,
+    role: str | None = None,
 ) -> CheckResult:
     """Run one check; an error in its query is a failed check, not a crash."""
     try:
-        with read_only(conn, timeout_ms):
+        with read_only(conn, timeout_ms, role):
             if isinstance(check, RowsUnchanged):
                 return check.evaluate(conn, baseline)
             return check.evaluate(conn)
@@ -146,6 +177,11 @@ class QueryCheck:
         return f"{'rows ' if self.measure == 'rows' else ''}{self.op} {shown}"
 
     def evaluate(self, conn: psycopg.Connection) -> CheckResult:
+        problems = query_problems(self.sql)
+        if problems:  # validation refuses these; a check built another way is refused here too
+            return CheckResult(
+                self.label, False, self.expectation(), f"refused: the SQL {'; '.join(problems)}"
+            )
         # Prepared, so the server refuses more than one statement (a COMMIT; would end READ ONLY), and
         # unformatted, so a % in the operator's SQL is just a %.
         cursor = conn.cursor()
@@ -216,10 +252,12 @@ class RowsUnchanged:
         return CheckResult(self.label, after == baseline, f"{baseline} rows (as before)", shown)
 
 
-def count_rows(check: RowsUnchanged, conn: psycopg.Connection, timeout_ms: int) -> int | None:
+def count_rows(
+    check: RowsUnchanged, conn: psycopg.Connection, timeout_ms: int, *, role: str | None = None
+) -> int | None:
     """The baseline for a RowsUnchanged check; None when the table can't be counted."""
     try:
-        with read_only(conn, timeout_ms):
+        with read_only(conn, timeout_ms, role):
             return check.count(conn)
     except psycopg.Error:
         return None

@@ -24,6 +24,7 @@ from runner.playbook.model_checks import (
     SqlCheck,
 )
 from runner.playbook.problems import Path_, Problem
+from runner.playbook.query_rules import query_problems
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _RDS_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
@@ -220,6 +221,8 @@ def _check_problems(check: Any, where: Path_) -> Iterator[tuple[str, str]]:
             yield "sql", f"a query check compares either scalar or rows with an expected value, found {found}"
         elif given == ["scalar"] and check.op not in ("==", "!=") and not _is_number(check.scalar):
             yield "op", f"{check.op} compares numbers, and scalar is {check.scalar!r}; use == or !="
+        for problem in query_problems(check.sql):
+            yield "sql", f"the SQL {problem}"
 
 
 def _is_number(value: Any) -> bool:

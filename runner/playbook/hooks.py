@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import psycopg
+
 from runner.db import VersionTable
 from runner.decision import Action, Decision
 from runner.errors import Refused
@@ -25,6 +27,7 @@ from runner.playbook.checks import (
     RevisionIs,
     RevisionReverted,
     RowsUnchanged,
+    checks_connection,
     count_rows,
     run_check,
 )
@@ -42,6 +45,7 @@ from runner.steps import Direction, Failure
 
 Snapshotter = Callable[[RunView, SnapshotSpec], None]
 RUN_SCOPE = "<run>"
+RUNNER_CHECKS = (RevisionIs, RevisionReverted, NoInvalidIndexes)  # always on, never run as checks.role
 
 __all__ = ["PlaybookHooks", "Snapshotter", "WindowOverride"]
 
@@ -162,11 +166,7 @@ class PlaybookHooks(RunHooks):
         results = self._run_checks(
             run, [NoInvalidIndexes(), *book.checks.before], scope=RUN_SCOPE, when="before"
         )
-        for check in book.checks.after_all:
-            if isinstance(check, RowsUnchanged):
-                self._baselines[(RUN_SCOPE, check.table)] = count_rows(
-                    check, run.conn, book.checks.timeout_ms
-                )
+        self._count_baselines(run, RUN_SCOPE, book.checks.after_all)
         failed = [r for r in results if not r.ok]
         if failed:
             raise Refused(
@@ -202,10 +202,7 @@ class PlaybookHooks(RunHooks):
             )
             return Decision(Action.HALT, deferral.reason, next_step=self._next_window_step())
         rules = self.playbook.rules_for(revision.revision)
-        for check in [*self.playbook.checks.after_each, *rules.checks]:
-            if isinstance(check, RowsUnchanged):
-                count = count_rows(check, run.conn, self.playbook.checks.timeout_ms)
-                self._baselines[(revision.revision, check.table)] = count
+        self._count_baselines(run, revision.revision, [*self.playbook.checks.after_each, *rules.checks])
         return None
 
     def after_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
@@ -273,26 +270,53 @@ class PlaybookHooks(RunHooks):
         below = frozenset(r.revision for r in self.project.downgrade_path(heads, None)) - set(heads)
         return RunState(tuple(run.prior_heads), heads, applied, below)
 
+    def _role_for(self, check: Any) -> str | None:
+        """The playbook's checks run as checks.role; the runner's own (revision, INVALID indexes) as itself."""
+        return None if isinstance(check, RUNNER_CHECKS) else self.playbook.checks.role
+
+    def _count_baselines(self, run: RunView, scope: str, checks: Iterable[Any]) -> None:
+        counted = [check for check in checks if isinstance(check, RowsUnchanged)]
+        if not counted:
+            return
+        timeout = self.playbook.checks.timeout_ms
+        with checks_connection(run.target, run.run_id) as conn:
+            for check in counted:
+                count = None
+                if not isinstance(conn, str):
+                    count = count_rows(check, conn, timeout, role=self._role_for(check))
+                self._baselines[(scope, check.table)] = count
+
     def _run_checks(self, run: RunView, wanted: Iterable[Any], *, scope: str, when: str) -> list[CheckResult]:
         timeout = self.playbook.checks.timeout_ms
         results = []
-        for check in wanted:
-            baseline = self._baselines.get((scope, check.table)) if isinstance(check, RowsUnchanged) else None
-            result = run_check(check, run.conn, timeout, baseline)
-            results.append(result)
-            run.audit.emit(
-                "check_passed" if result.ok else "check_failed",
-                # the revision the database was at (or, after a step, the step), so the console line reads
-                # "check failed after REV"; ``scope`` says whether it was a step's or the whole run's check
-                revision=scope if scope != RUN_SCOPE else _fmt(self._heads(run)),
-                scope="step" if scope != RUN_SCOPE else "run",
-                when=when,
-                check=result.label,
-                expected=result.expected,
-                found=result.found,
-                **({"sql": check.sql} if isinstance(check, QueryCheck) else {}),
-            )
+        with checks_connection(run.target, run.run_id) as conn:
+            for check in wanted:
+                results.append(self._run_one(run, conn, check, timeout, scope=scope, when=when))
         return results
+
+    def _run_one(
+        self, run: RunView, conn: psycopg.Connection | str, check: Any, timeout: int, *, scope: str, when: str
+    ) -> CheckResult:
+        baseline = self._baselines.get((scope, check.table)) if isinstance(check, RowsUnchanged) else None
+        role = self._role_for(check)
+        if isinstance(conn, str):
+            result = CheckResult(check.label, False, check.expectation(), f"error: {conn}")
+        else:
+            result = run_check(check, conn, timeout, baseline, role=role)
+        run.audit.emit(
+            "check_passed" if result.ok else "check_failed",
+            # the revision the database was at (or, after a step, the step), so the console line reads
+            # "check failed after REV"; ``scope`` says whether it was a step's or the whole run's check
+            revision=scope if scope != RUN_SCOPE else _fmt(self._heads(run)),
+            scope="step" if scope != RUN_SCOPE else "run",
+            when=when,
+            check=result.label,
+            expected=result.expected,
+            found=result.found,
+            **({"sql": check.sql} if isinstance(check, QueryCheck) else {}),
+            **({"role": role} if role else {}),
+        )
+        return result
 
 
 def _details(failed: Sequence[CheckResult]) -> str:

@@ -319,7 +319,12 @@ class AcknowledgementModel(Strict):
 
 class ChecksModel(Strict):
     timeout: Duration = Field(
-        "30s", validate_default=True, description="statement_timeout for each check query."
+        "30s", validate_default=True, description="statement_timeout (and lock_timeout) for each check query."
+    )
+    role: Text | None = Field(
+        None,
+        description="A role the playbook's checks run as (SET ROLE), such as one that may only read; the "
+        "runner's database user must be a member of it.",
     )
     before: list[Check] = Field(default_factory=list, description="Checks before the first step.")
     after_each: list[Check] = Field(default_factory=list, description="Checks after every step.")

@@ -83,7 +83,11 @@ class EnumCheck(_Check):
 
 
 class SqlCheck(_Check):
-    sql: Name = Field(description="One read-only query, run in a READ ONLY transaction.")
+    sql: Name = Field(
+        description="One read-only query (a single SELECT, VALUES or TABLE; no INTO, FOR UPDATE/SHARE, "
+        "data-modifying WITH, or function with side effects), run on its own connection in a READ ONLY "
+        "transaction with the checks' timeout, as checks.role when set."
+    )
     scalar: Any = Field(None, description="Compared with the first column of the first row.")
     rows: int | None = Field(None, ge=0, description="Compared with the number of rows.")
     op: Comparison = "=="

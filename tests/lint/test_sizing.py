@@ -58,3 +58,31 @@ def test_rows_fall_back_when_the_table_was_never_analysed() -> None:
     assert _rows(-1, 0, 1_000_000) == 10_000
     assert _rows(0, 42, 16_384) == 42
     assert _rows(2_500, 10, 16_384) == 2_500
+
+
+def test_read_stats_does_not_wait_for_a_locked_table_or_partition(new_db) -> None:
+    """Sizes come from catalog columns: a table and a partition held ACCESS EXCLUSIVE are sized at once."""
+    name = new_db()
+    with closing(pg.connect(name)) as conn:
+        conn.execute("CREATE TABLE events (id bigint, day int, body text) PARTITION BY RANGE (day)")
+        conn.execute("CREATE TABLE events_1 PARTITION OF events FOR VALUES FROM (0) TO (100)")
+        conn.execute("CREATE TABLE events_2 PARTITION OF events FOR VALUES FROM (100) TO (200)")
+        conn.execute("CREATE INDEX ON events (id)")
+        conn.execute("CREATE TABLE plain (id bigint PRIMARY KEY, body text)")
+        conn.execute("INSERT INTO events SELECT g, g % 200, repeat('x', 200) FROM generate_series(1, 4000) g")
+        conn.execute("INSERT INTO plain SELECT g, repeat('y', 200) FROM generate_series(1, 2000) g")
+        conn.execute("VACUUM ANALYZE")
+    holder = pg.connect(name)
+    holder.autocommit = False
+    try:
+        holder.execute("LOCK TABLE plain, events_2 IN ACCESS EXCLUSIVE MODE")
+        with closing(pg.connect(name)) as conn:
+            conn.execute("SET lock_timeout = '100ms'")
+            stats = read_stats(conn)
+    finally:
+        holder.close()
+    events, plain = stats.find(TableRef("events")), stats.find(TableRef("plain"))
+    assert events is not None and plain is not None
+    assert events.rows == 4_000 and plain.rows == 2_000
+    assert events.table_bytes > 800_000 and events.index_bytes > 80_000  # both partitions, heap and index
+    assert plain.table_bytes > 400_000 and plain.index_bytes > 40_000

@@ -33,7 +33,9 @@ def conn(template_at) -> Iterator[psycopg.Connection]:
             connection.execute(
                 "INSERT INTO organizations (id, name, slug) VALUES (1, 'Org', 'org');"
                 "INSERT INTO providers (organization_id, npi, first_name, last_name) "
-                "SELECT 1, lpad(g::text, 10, '0'), 'A', 'B' FROM generate_series(1, 3) g"
+                "SELECT 1, lpad(g::text, 10, '0'), 'A', 'B' FROM generate_series(1, 3) g;"
+                "CREATE FUNCTION purge_providers() RETURNS int LANGUAGE plpgsql "
+                "AS $$BEGIN DELETE FROM providers; RETURN 0; END$$"
             )
             yield connection
     finally:
@@ -122,15 +124,33 @@ def test_check(conn, check, ok, found):
     [
         (
             "DELETE FROM providers RETURNING 1",
-            "error: ReadOnlySqlTransaction: cannot execute DELETE in a read-only",
+            "refused: the SQL is a DELETE, not a query; a check runs one SELECT and only reads",
         ),
-        ("SELECT 1; COMMIT; DELETE FROM providers", "error: SyntaxError: cannot insert multiple commands"),
-        ("SELECT pg_sleep(5)", "error: QueryCanceled: canceling statement due to statement timeout"),
+        (
+            "SELECT 1; COMMIT; DELETE FROM providers",
+            "refused: the SQL holds 3 statements; a check runs exactly one query",
+        ),
+        (
+            "SELECT pg_sleep(5)",
+            "refused: the SQL calls pg_sleep(), which sleeps; a check may only read",
+        ),
+        (
+            "COPY (SELECT 1) TO PROGRAM 'touch /tmp/pwned'",
+            "refused: the SQL is a COPY TO PROGRAM, not a query; a check runs one SELECT and only reads",
+        ),
+        (
+            "SELECT purge_providers()",  # a function of the application's: READ ONLY stops it
+            "error: ReadOnlySqlTransaction: cannot execute DELETE in a read-only transaction",
+        ),
+        (
+            "SELECT count(*) FROM generate_series(1, 500000000)",
+            "error: QueryCanceled: canceling statement due to statement timeout",
+        ),
         ("SELECT * FROM no_such_table", 'error: UndefinedTable: relation "no_such_table" does not exist'),
     ],
 )
 def test_a_query_check_can_not_change_anything_and_fails_safely(conn, sql, error):
-    """Read only, one statement, bounded in time; an error is what the check found, never a crash."""
+    """One plain query, read only, bounded in time; an error is what the check found, never a crash."""
     result = run_check(QueryCheck(sql, "scalar", "==", 0, "q"), conn, 200)
     assert not result.ok
     assert result.found.startswith(error)

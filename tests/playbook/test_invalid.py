@@ -34,6 +34,15 @@ EXPECTED = {
     "check_bad_boolean.yaml": (
         "{file} line 14, steps.20260131_0000.checks[0].nullable: expected true or false, found 'maybe'."
     ),
+    "check_sql_copy_to_program.yaml": (
+        "{file} line 14, steps.20260131_0000.checks[0].sql: the SQL is a COPY TO PROGRAM, not a query; a check runs one SELECT and only reads."
+    ),
+    "check_sql_unlocks_run_lock.yaml": (
+        "{file} line 12, checks.before[0].sql: the SQL calls pg_advisory_unlock_all(), which takes or releases advisory locks; a check may only read."
+    ),
+    "check_sql_writes_in_with.yaml": (
+        "{file} line 12, checks.after_all[0].sql: the SQL holds a DELETE (in a WITH clause), which changes data; a check only reads."
+    ),
     "check_with_two_kinds.yaml": (
         "{file} line 13, steps.20260131_0000.checks[0]: a check has exactly one kind key, found table and column; split it into one check per kind."
     ),
