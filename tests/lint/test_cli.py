@@ -59,7 +59,9 @@ def test_lint_text_shows_the_risk_table_and_the_findings() -> None:
     assert result.exit_code == 0, result.output
     assert "Sizes    no database URL: every existing table assumed large" in result.stdout
     assert "[warn] IR101 enum-add-value" in result.stdout
-    assert result.stdout.rstrip().endswith("4 step(s), 6 finding(s): 0 block, 1 warn, 5 info.")
+    assert result.stdout.rstrip().endswith(
+        "4 step(s), 6 finding(s): 0 block, 1 warn, 5 info; PostgreSQL 14 assumed, as there is no database to ask."
+    )
 
 
 def test_unacknowledged_block_exits_4_and_an_acknowledgement_clears_it(tmp_path: Path) -> None:

@@ -28,6 +28,8 @@ def _no_transaction_command(op: Op) -> str | None:
         return "REINDEX CONCURRENTLY"
     if op.kind is OpKind.VACUUM or (op.kind is OpKind.REWRITE_TABLE and op.what.startswith("VACUUM")):
         return "VACUUM"
+    if op.kind is OpKind.DETACH_PARTITION and op.concurrent:
+        return "ALTER TABLE ... DETACH CONCURRENTLY"
     return None
 
 
@@ -36,8 +38,8 @@ def _no_transaction_command(op: Op) -> str | None:
     "concurrently-in-transaction",
     summary="CONCURRENTLY operations and VACUUM can't run inside the step's transaction.",
     explanation="""
-CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and VACUUM refuse to run
-inside a transaction block (SQLSTATE 25001), and Alembic runs each revision in one. Such a step fails
+CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, DETACH PARTITION ...
+CONCURRENTLY and VACUUM refuse to run inside a transaction block (SQLSTATE 25001), and Alembic runs each revision in one. Such a step fails
 every time, before any of it commits. In Alembic, put the statement in
 op.get_context().autocommit_block(), which commits what came before, runs the statement on its own,
 and opens a new transaction for the rest. The runner then treats the step as non-transactional:

@@ -8,7 +8,7 @@ from runner.lint.context import StepContext
 from runner.lint.findings import Finding
 from runner.lint.locks import LockMode, Work
 from runner.lint.names import TableRef
-from runner.lint.ops import Constraint, OpKind
+from runner.lint.ops import Constraint, Fill, Op, OpKind
 from runner.lint.rules.code import (
     INDENT,
     block,
@@ -44,18 +44,34 @@ key on a table created earlier in the same step is exempt (see LK110 for the ref
 )
 def foreign_key_validates(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.ADD_CONSTRAINT):
-        if op.constraint is not Constraint.FOREIGN_KEY or op.not_valid or op.table is None:
+        if (
+            op.constraint is not Constraint.FOREIGN_KEY
+            or op.not_valid
+            or op.on_new_column
+            or op.table is None
+        ):
             continue
-        if ctx.is_exempt(op.table, number):
-            continue
+        if ctx.is_exempt(op.table, number) or ctx.partitioned_table(op.table, number):
+            continue  # a partitioned table: LK113
         reference = op.references[0] if op.references else TableRef("?")
         size, ms = ctx.size(op.table), ctx.hold_ms(number)
         name = op.name or f"{op.table.name}_{'_'.join(op.columns) or 'fk'}_fkey"
+        held = ctx.held_before(number, op.table)
+        if held and held[0] > SRE:
+            mode, earlier = held
+            locks = (
+                f"while the {mode.label} lock {earlier.label.removesuffix(f' on {op.table}')} took on {op.table} "
+                f"earlier in this transaction is still held, which blocks {mode.blocks(str(op.table))}, and holds a "
+                f"SHARE ROW EXCLUSIVE lock on {reference}, which blocks every INSERT, UPDATE and DELETE on it"
+            )
+        else:
+            locks = (
+                "while holding SHARE ROW EXCLUSIVE locks on both, which block every INSERT, UPDATE and DELETE on "
+                f"{op.table} and {reference}"
+            )
         message = (
             f"ADD CONSTRAINT {name} FOREIGN KEY on {op.table} checks every existing row of {op.table} against "
-            f"{reference} while holding SHARE ROW EXCLUSIVE locks on both, which block every INSERT, UPDATE "
-            f"and DELETE on {op.table} and {reference} {ctx.until(op)}: "
-            f"{ctx.duration(size, ms, 'the validation scan')}."
+            f"{reference} {locks} {ctx.until(op)}: {ctx.duration(size, ms, 'the validation scan')}."
         )
         schemas = ""
         if op.table.schema:
@@ -72,7 +88,37 @@ def foreign_key_validates(ctx: StepContext) -> Iterator[Finding]:
                 _validate_later(op.table, name),
             )
         )
+        inline = _inline_column(ctx, number, op, name, reference)
+        if inline:
+            help = (
+                f"Declare it in the ADD COLUMN itself: PostgreSQL then marks it valid without reading a row, "
+                f"because every value of a new column without a default is NULL:\n{block(inline)}\nor {help[0].lower()}"
+                + help[1:]
+            )
         yield ctx.finding("LK103", ctx.grade(size, ms), message, help, table=op.table, lock=SRE, ms=ms, op=op)
+
+
+def _inline_column(ctx: StepContext, number: int, op: Op, name: str, reference: TableRef) -> str | None:
+    """op.execute("ALTER TABLE t ADD COLUMN c type CONSTRAINT name REFERENCES r (id)") for a column just added.
+
+    That is what ``op.add_column(..., sa.Column(..., sa.ForeignKey(...)))`` means, but Alembic renders it as
+    ADD COLUMN, then a separate ADD FOREIGN KEY that checks every row.
+    """
+    if len(op.columns) != 1 or op.table is None:
+        return None
+    for earlier in range(number - 1, -1, -1):
+        added = ctx.ops[earlier]
+        if added.kind is not OpKind.ADD_COLUMN or added.name != op.columns[0] or added.table != op.table:
+            continue
+        if added.fill is not Fill.NULL or added.statement.segment != op.statement.segment:
+            return None
+        columns = f" ({', '.join(op.ref_columns)})" if op.ref_columns else ""
+        sql = (
+            f"ALTER TABLE {op.table} ADD COLUMN {added.name} {added.type_name} CONSTRAINT {name} "
+            f"REFERENCES {reference}{columns}"
+        )
+        return f"op.execute({py(sql)})  # instead of op.add_column(... sa.ForeignKey(...))"
+    return None
 
 
 @rule(
@@ -181,8 +227,8 @@ def constraint_builds_index(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.ADD_CONSTRAINT):
         if op.constraint not in kinds or op.using_index or op.table is None:
             continue
-        if ctx.is_exempt(op.table, number):
-            continue
+        if ctx.is_exempt(op.table, number) or ctx.partitioned_table(op.table, number):
+            continue  # a partitioned table: LK112
         size, ms = ctx.size(op.table), ctx.hold_ms(number)
         kind = str(op.constraint)
         name = (

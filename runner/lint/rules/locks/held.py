@@ -18,6 +18,7 @@ from runner.lint.rules.registry import rule
 
 SHARE, SRE, AE = LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_EXCLUSIVE
 _SHORT_NOTE_KINDS = {OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DROP_INDEX, OpKind.LOCK_TABLE}
+_PARTITION_KINDS = {OpKind.CREATE_TABLE, OpKind.ATTACH_PARTITION, OpKind.DETACH_PARTITION}
 
 
 @rule(
@@ -78,8 +79,8 @@ def short_access_exclusive_lock(ctx: StepContext) -> Iterator[Finding]:
     grouped: dict[str, list[tuple[int, Op]]] = {}
     tables: dict[str, TableRef] = {}
     for number, op in enumerate(ctx.ops):
-        if op.kind in _SHORT_NOTE_KINDS:
-            continue
+        if op.kind in _SHORT_NOTE_KINDS or op.kind in _PARTITION_KINDS:
+            continue  # reported with their own rules (LK108, LK114-LK116)
         for use in ctx.uses(number):
             if use.mode is not AE or use.work is not Work.CATALOG or ctx.is_exempt(use.table, number):
                 continue
@@ -160,8 +161,8 @@ def foreign_key_locks_referenced_table(ctx: StepContext) -> Iterator[Finding]:
         if op.kind is OpKind.CREATE_TABLE and op.table:
             source = f"CREATE TABLE {op.table}"
         elif op.kind is OpKind.ADD_CONSTRAINT and op.constraint is Constraint.FOREIGN_KEY and op.table:
-            if not op.not_valid and not ctx.is_exempt(op.table, number):
-                continue  # LK103 reports both tables
+            if not op.not_valid and not op.on_new_column and not ctx.is_exempt(op.table, number):
+                continue  # LK103 (LK113 on a partitioned table) reports both tables
             source = f"ADD CONSTRAINT {op.name or 'FOREIGN KEY'} on {op.table}"
         else:
             continue
