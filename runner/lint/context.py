@@ -47,7 +47,7 @@ class StepContext(Wording):
         self.step = step
         self.revision = step.revision.revision
         self.stats = stats
-        self.run = run
+        self.run = run.snapshot()
         self.factor = factor
         self.version = version or ServerVersion()
         self.ops: list[Op] = [op for statement in step.statements for op in translate(statement)]
@@ -55,7 +55,10 @@ class StepContext(Wording):
         record = self.record  # what the step creates and proves, op by op
         self.created_tables, self.created_indexes = record.created_tables, record.created_indexes
         self.created_types, self.not_valid_constraints = record.created_types, record.not_valid_constraints
-        self.validated_not_null, self.unvalidated_not_null = record.validated_not_null, record.unvalidated_not_null
+        self.validated_not_null, self.unvalidated_not_null = (
+            record.validated_not_null,
+            record.unvalidated_not_null,
+        )
         self.renamed, self.partitioned_here, self.partitions_here = (
             record.renamed,
             record.partitioned_here,
@@ -146,10 +149,18 @@ class StepContext(Wording):
             proven = parent and parent.key_columns and not parent.key_expressions
             if proven and self.has_check_on(use.table, parent.key_columns):
                 return catalog
-        if op.kind is OpKind.ADD_CONSTRAINT and op.constraint is Constraint.FOREIGN_KEY and use.work is Work.SCAN:
+        if (
+            op.kind is OpKind.ADD_CONSTRAINT
+            and op.constraint is Constraint.FOREIGN_KEY
+            and use.work is Work.SCAN
+        ):
             parent = partitioned_table(self, use.table, number)
             wanted = (op.columns, op.references[0].key if op.references else "")
-            if parent and parent.partitions and all(self.has_foreign_key(p, wanted) for p in parent.partitions):
+            if (
+                parent
+                and parent.partitions
+                and all(self.has_foreign_key(p, wanted) for p in parent.partitions)
+            ):
                 return catalog  # the partitioned table's key adopts its partitions' validated ones
         return use
 
@@ -281,7 +292,9 @@ class StepContext(Wording):
         if key in self.record.foreign_keys.get(table.key, ()):
             return True
         stats = self.table_stats(table)
-        return bool(self.stats and stats) and key in self.stats.catalog.validated_foreign_keys.get(stats.key, ())
+        return bool(self.stats and stats) and key in self.stats.catalog.validated_foreign_keys.get(
+            stats.key, ()
+        )
 
     def has_not_null_proof(self, table: TableRef, column: str) -> bool:
         """A validated CHECK (col IS NOT NULL), or the column already NOT NULL: SET NOT NULL skips its scan."""
@@ -299,4 +312,3 @@ class StepContext(Wording):
         stats = self.table_stats(table)
         found = stats.columns.get(column) if stats else None
         return found.type if found else None
-

@@ -10,7 +10,8 @@ creates PARTITION BY is partitioned although the database has never seen it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 
 from runner.lint.catalog import CheckCover, ForeignKey
 from runner.lint.names import TableRef
@@ -37,6 +38,10 @@ class RunState:
     foreign_keys: dict[str, set[ForeignKey]] = field(default_factory=dict)  # validated, by table key
     policies: set[str] = field(default_factory=set)  # tables that got a policy
     row_security: set[str] = field(default_factory=set)  # tables whose row security was enabled
+
+    def snapshot(self) -> RunState:
+        """The run as one step meets it: what later steps create must not show up in its analysis."""
+        return RunState(**{f.name: copy.copy(getattr(self, f.name)) for f in fields(self)})
 
     def absorb(self, revision: str, record: StepRecord) -> None:
         for key in record.created_tables:

@@ -64,6 +64,7 @@ def _create_table_as(statement: Statement, node: dict[str, Any]) -> Iterator[Op]
         TableRef.from_range_var(into),
         reads=tuple(range_vars(node)),
         bound=_select_bound(query),
+        where=bool(query.get("whereClause")),
         what="CREATE TABLE AS",
     )
 
@@ -234,6 +235,7 @@ def _insert(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
         TableRef.from_range_var(node["relation"]),
         reads=reads,
         bound=_select_bound(select.get("SelectStmt", {})),
+        where=bool(select.get("SelectStmt", {}).get("whereClause")),
     )
 
 
@@ -257,6 +259,7 @@ def _select(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
             TableRef.from_range_var(node["intoClause"].get("rel", {})),
             reads=tuple(range_vars({k: v for k, v in node.items() if k != "intoClause"})),
             bound=_select_bound(node),
+            where=bool(node.get("whereClause")),
             what="SELECT INTO",
         )
         return

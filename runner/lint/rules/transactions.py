@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from runner.lint.context import Origin, StepContext
@@ -11,7 +10,8 @@ from runner.lint.findings import Finding, Severity
 from runner.lint.locks import LockMode
 from runner.lint.names import TableRef
 from runner.lint.ops import Op, OpKind
-from runner.lint.rules.code import INDENT, block, joined, py
+from runner.lint.rules.code import block, joined, py
+from runner.lint.rules.data import batch_severity, batched, data_size_table, scope
 from runner.lint.rules.locks import create_index_code
 from runner.lint.rules.registry import rule
 
@@ -66,27 +66,6 @@ def concurrently_in_transaction(ctx: StepContext) -> Iterator[Finding]:
         yield ctx.finding("TX101", Severity.WARN, message, help, table=op.table, op=op)
 
 
-def _batched(sql: str) -> list[str]:
-    """The statement as a loop of short transactions over an integer key ``id``."""
-    match = re.search(r"\s+WHERE\s+", sql, re.IGNORECASE)
-    base, condition = (sql[: match.start()], sql[match.end() :]) if match else (sql, "")
-    escaped = (base.replace("{", "{{").replace("}", "}}"), condition.replace("{", "{{").replace("}", "}}"))
-    where = f"({escaped[1]}) AND " if condition else ""
-    statement = f"{escaped[0]} WHERE {where}id >= {{start}} AND id < {{start + 10_000}}"
-    return [
-        "with op.get_context().autocommit_block():",
-        INDENT + "for start in range(0, MAX_ID + 1, 10_000):  # one short transaction per batch",
-        INDENT * 2 + f"op.execute(f{py(statement)})",
-    ]
-
-
-def _data_size_table(ctx: StepContext, number: int, op: Op) -> TableRef | None:
-    if op.kind is OpKind.INSERT:
-        reads = [ref for ref in op.reads if not ctx.is_exempt(ref, number)]
-        return reads[0] if reads else None
-    return None if ctx.is_exempt(op.table, number) else op.table
-
-
 @rule(
     "TX102",
     "backfill-in-transaction",
@@ -95,7 +74,8 @@ def _data_size_table(ctx: StepContext, number: int, op: Op) -> TableRef | None:
 A data change inside the migration's transaction keeps every row it touches locked against other
 writers until the step commits, and one long transaction holds back VACUUM for the whole database.
 If it fails near the end, all of it rolls back and the time is lost. Severity grows with the rows the
-statement can touch (all of them, when the WHERE clause can't be sized).
+statement can touch: all of them when the WHERE clause can't be sized, and at most the range when it
+bounds a unique key (WHERE id BETWEEN 1 AND 5000); a batch of up to 10,000 rows is noted only.
 
 Backfill in batches outside the step's transaction: op.get_context().autocommit_block() with one
 short statement per batch of keys, each its own transaction. The runner gives steps that change data
@@ -108,20 +88,16 @@ def backfill_in_transaction(ctx: StepContext) -> Iterator[Finding]:
             continue
         if op.kind is OpKind.INSERT and not op.reads:
             continue  # INSERT ... VALUES: a handful of rows
-        sized = _data_size_table(ctx, number, op)
+        sized = data_size_table(ctx, number, op)
         if sized is None:
             continue
         size, ms = ctx.size(sized), ctx.hold_ms(number)
         if op.kind is OpKind.INSERT:
-            what = f"INSERT INTO {op.table} ... SELECT copies rows from {sized}"
+            rows = scope(ctx, op, of_table=True) if ctx.row_cap(op) is not None else f"rows from {sized}"
+            what = f"INSERT INTO {op.table} ... SELECT copies {rows}"
         else:
             command, verb = ("UPDATE", "changes") if op.kind is OpKind.UPDATE else ("DELETE FROM", "deletes")
-            scope = (
-                f"the rows its WHERE clause matches, up to every row of {op.table}"
-                if op.where
-                else f"every row of {op.table}"
-            )
-            what = f"{command} {op.table} {verb} {scope}"
+            what = f"{command} {op.table} {verb} {scope(ctx, op)}"
         message = (
             f"{what}. It runs inside the step's transaction, so each row it writes stays locked against other "
             "writers until the step commits, and the open transaction holds back VACUUM: "
@@ -129,11 +105,11 @@ def backfill_in_transaction(ctx: StepContext) -> Iterator[Finding]:
         )
         help = (
             "Do it in batches outside the step's transaction, each batch its own short transaction:\n"
-            + block(*_batched(op.sql))
+            + block(*batched(op.sql))
         )
         yield ctx.finding(
             "TX102",
-            ctx.grade(size, ms),
+            batch_severity(ctx, op, ctx.grade(size, ms)),
             message,
             help,
             table=op.table,
@@ -172,7 +148,7 @@ def lock_held_during_data_change(ctx: StepContext) -> Iterator[Finding]:
             held[use.table.key] = (number, op, use.mode, use.table)
         if op.kind not in _DATA or (op.kind is OpKind.INSERT and not op.reads):
             continue
-        sized = _data_size_table(ctx, number, op)
+        sized = data_size_table(ctx, number, op)
         if sized is None:
             continue
         own = ctx.op_ms(number)
@@ -193,11 +169,10 @@ def lock_held_during_data_change(ctx: StepContext) -> Iterator[Finding]:
             help = (
                 "Split the step: the schema change in one revision, the data change in the next, in batches "
                 "outside the transaction:\n"
-                + block("# revision 1: only the schema change", "# revision 2:", *_batched(op.sql))
+                + block("# revision 1: only the schema change", "# revision 2:", *batched(op.sql))
             )
-            yield ctx.finding(
-                "TX103", ctx.grade(size, ms), message, help, table=table, lock=mode, ms=ms, op=lock_op
-            )
+            severity = batch_severity(ctx, op, ctx.grade(size, ms))
+            yield ctx.finding("TX103", severity, message, help, table=table, lock=mode, ms=ms, op=lock_op)
 
 
 @rule(

@@ -123,9 +123,15 @@ def _describe_ops(ops: list[Op]) -> str:
             OpKind.SET_NOT_NULL: "SET NOT NULL",
             OpKind.ALTER_COLUMN_TYPE: "ALTER COLUMN TYPE",
             OpKind.ADD_CONSTRAINT: "ADD CONSTRAINT",
+            OpKind.SET_SCHEMA: "SET SCHEMA",
+            OpKind.RENAME_OBJECT: f"RENAME {str(op.object_type).upper()}",
+            OpKind.ROW_SECURITY: f"{op.value} ROW LEVEL SECURITY",
+            OpKind.CREATE_POLICY: "CREATE POLICY",
         }.get(op.kind, "ALTER TABLE")
         labels.setdefault(label, [])
-        name = op.new_name if op.kind is OpKind.RENAME_TABLE else op.name
+        name = op.new_name if op.kind in (OpKind.RENAME_TABLE, OpKind.SET_SCHEMA) else op.name
+        if op.kind is OpKind.ROW_SECURITY:
+            name = None
         if name:
             labels[label].append(name)
     parts = []
