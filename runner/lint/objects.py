@@ -119,7 +119,7 @@ def create_policy(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
         TableRef.from_range_var(node.get("table", {})),
         name=node.get("policy_name"),
         value=str(node.get("cmd_name") or "all").upper(),
-        what="PERMISSIVE" if node.get("permissive", True) else "RESTRICTIVE",
+        what="PERMISSIVE" if node.get("permissive") else "RESTRICTIVE",  # false is left out of the tree
     )
 
 

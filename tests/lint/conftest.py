@@ -18,19 +18,21 @@ from pathlib import Path
 
 import pytest
 
-from runner.lint import Stats, read_stats
+from runner.lint import Stats, analyse, read_stats
 from runner.lint.names import TableRef
 from runner.lint.size import Origin, Size
+from runner.project import AlembicProject
 from tests import pg
 from tests.lint.projects import make_project
 
 SIZED_SCHEMA = """
+CREATE TYPE account_status AS ENUM ('active', 'closed');
 CREATE TABLE orgs (id bigint PRIMARY KEY, name text NOT NULL);
 INSERT INTO orgs SELECT g, 'org ' || g FROM generate_series(1, 1000) g;
 
 CREATE TABLE accounts (
     id bigint PRIMARY KEY, org_id bigint NOT NULL, email text NOT NULL,
-    status text NOT NULL DEFAULT 'active', note text
+    status account_status NOT NULL DEFAULT 'active', note text
 );
 INSERT INTO accounts
 SELECT g, 1 + g % 1000, 'user' || g || '@example.com', 'active', repeat('n', 200)
@@ -41,7 +43,6 @@ CREATE FUNCTION touch_note() RETURNS trigger LANGUAGE plpgsql AS
     $$ BEGIN NEW.note := coalesce(NEW.note, ''); RETURN NEW; END $$;
 CREATE TRIGGER accounts_touch BEFORE UPDATE ON accounts FOR EACH ROW EXECUTE FUNCTION touch_note();
 CREATE VIEW active_accounts AS SELECT id, email FROM accounts WHERE status = 'active';
-CREATE TYPE account_status AS ENUM ('active', 'closed');
 CREATE SEQUENCE invoice_numbers;
 
 CREATE TABLE events (
@@ -111,9 +112,21 @@ def described(stats: Stats, name: str) -> str:
     return Size(TableRef(name), Origin.MEASURED, stats.find(TableRef(name))).describe()
 
 
-def scans_of(database: str, table: str) -> int:
-    """How many sequential scans ``table`` has had (statistics flushed first)."""
+def scans(database: str, sql: str, table: str) -> int:
+    """Sequential scans of ``table`` that ``sql`` makes, read from pg_stat_xact_user_tables (rolled back)."""
+    query = "SELECT coalesce(sum(seq_scan), 0) FROM pg_stat_xact_user_tables WHERE relname = %s"
     with closing(pg.connect(database)) as conn:
-        conn.execute("SELECT pg_stat_force_next_flush()")
-        row = conn.execute("SELECT seq_scan FROM pg_stat_user_tables WHERE relname = %s", [table]).fetchone()
-        return int(row[0]) if row else 0
+        conn.autocommit = False
+        before = conn.execute(query, [table]).fetchone()[0]
+        conn.execute(sql)
+        after = conn.execute(query, [table]).fetchone()[0]
+        conn.rollback()
+    return int(after - before)
+
+
+def lint_revision(tmp_path: Path, body: str, stats: Stats | None):
+    """Lint ``body`` as revision r2 of a real Alembic project, rendered offline as apply would run it."""
+    project = AlembicProject.load(
+        make_project(tmp_path / "lint", [("r1", "pass", "pass"), ("r2", body, "pass")])
+    )
+    return analyse(project, project.pending(("r1",)), stats=stats)

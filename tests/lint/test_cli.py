@@ -52,6 +52,7 @@ def test_lint_json_on_the_example_project() -> None:
     assert enum["message"].startswith(
         "ALTER TYPE coordinator_action_type ADD VALUE 'stage_changed' can't be undone"
     )
+    assert (payload["server_version_num"], payload["server_version_assumed"]) == (140000, True)
 
 
 def test_lint_text_shows_the_risk_table_and_the_findings() -> None:
@@ -137,6 +138,7 @@ def test_lint_with_a_database_sizes_the_tables(production_db: str, monkeypatch) 
     assert payload["current"] == [PRODUCTION_REVISION]
     note = next(f for f in payload["findings"] if f["code"] == "LK109" and f["table"] == "providers")
     assert "(providers is empty)" in note["message"]
+    assert payload["server_version_assumed"] is False and payload["server_version_num"] >= 150000
 
 
 def test_lint_reads_project_and_acknowledgements_from_a_playbook(tmp_path: Path, monkeypatch) -> None:

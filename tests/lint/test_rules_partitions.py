@@ -7,17 +7,14 @@ Each rule's claims about PostgreSQL 15 are checked on the server too: what it re
 from __future__ import annotations
 
 from contextlib import closing
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from runner.lint import Severity, analyse, analyse_steps
-from runner.project import AlembicProject
+from runner.lint import Severity, analyse_steps
 from tests import pg
-from tests.lint.conftest import described, recipe, run_recipe, stats_of
+from tests.lint.conftest import described, lint_revision, recipe, run_recipe, scans, stats_of
 from tests.lint.helpers import lint, none, only, step
-from tests.lint.projects import make_project
 
 INDEX = "CREATE INDEX ix_events_org_id ON events (org_id)"
 FK = "ALTER TABLE events ADD CONSTRAINT events_org_id_fkey FOREIGN KEY (org_id) REFERENCES orgs (id)"
@@ -35,26 +32,6 @@ def refused(database: str, sql: str) -> str:
     with closing(pg.connect(database)) as conn, pytest.raises(psycopg.Error) as caught:
         conn.execute(sql)
     return str(caught.value).splitlines()[0]
-
-
-def scans(database: str, sql: str, table: str) -> int:
-    """Sequential scans of ``table`` that ``sql`` makes (in a transaction that is rolled back)."""
-    query = "SELECT coalesce(sum(seq_scan), 0) FROM pg_stat_xact_user_tables WHERE relname = %s"
-    with closing(pg.connect(database)) as conn:
-        conn.autocommit = False
-        before = conn.execute(query, [table]).fetchone()[0]
-        conn.execute(sql)
-        after = conn.execute(query, [table]).fetchone()[0]
-        conn.rollback()
-    return int(after - before)
-
-
-def lint_revision(tmp_path: Path, body: str, stats):
-    """Lint ``body`` as revision r2 of a real Alembic project (rendered offline)."""
-    project = AlembicProject.load(
-        make_project(tmp_path / "lint", [("r1", "pass", "pass"), ("r2", body, "pass")])
-    )
-    return analyse(project, project.pending(("r1",)), stats=stats)
 
 
 def test_lk112_bad_index_on_a_partitioned_table_builds_on_every_partition(sized_stats) -> None:

@@ -93,6 +93,12 @@ Create the table empty (CREATE TABLE ... AS ... WITH NO DATA keeps the same colu
 batches outside the step's transaction, each batch its own short transaction. A copy bounded by a
 unique key to a few thousand rows is fine and not flagged; neither is a copy of an empty table.
 """,
+    recipe="""
+op.execute("CREATE TABLE accounts_copy AS SELECT * FROM accounts WITH NO DATA")
+with op.get_context().autocommit_block():
+    for start in range(0, MAX_ID + 1, 10_000):  # one short transaction per batch
+        op.execute(f"INSERT INTO accounts_copy SELECT * FROM accounts WHERE id >= {start} AND id < {start + 10_000}")
+""",
 )
 def create_table_as_select(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.CREATE_TABLE):
@@ -103,7 +109,11 @@ def create_table_as_select(ctx: StepContext) -> Iterator[Finding]:
             continue
         sized, volume = found
         size, ms = ctx.size(sized), ctx.hold_ms(number)
-        what = f"SELECT ... INTO {op.table}" if op.what == "SELECT INTO" else f"CREATE TABLE {op.table} AS SELECT"
+        what = (
+            f"SELECT ... INTO {op.table}"
+            if op.what == "SELECT INTO"
+            else f"CREATE TABLE {op.table} AS SELECT"
+        )
         message = (
             f"{what} copies {scope(ctx, op, of_table=True)} in one statement{volume}: one long "
             f"transaction that holds back VACUUM, keeps {sized} locked against schema changes {ctx.until(op)}, and "
@@ -132,6 +142,11 @@ table doubles until VACUUM). TX102 covers the same statements inside the step's 
 
 Loop over the key in batches of a few thousand rows, each its own statement; a statement bounded by
 a unique key (WHERE id BETWEEN 1 AND 5000) is such a batch and is not flagged.
+""",
+    recipe="""
+with op.get_context().autocommit_block():
+    for start in range(0, MAX_ID + 1, 10_000):  # one short statement per batch
+        op.execute(f"UPDATE accounts SET note = '' WHERE id >= {start} AND id < {start + 10_000}")
 """,
 )
 def single_statement_bulk_change(ctx: StepContext) -> Iterator[Finding]:

@@ -25,7 +25,10 @@ def _rebuild(op: Op) -> list[str]:
         )
     else:
         build = f"op.execute({py(concurrently(op.sql).replace(' IF NOT EXISTS', ''))})"
-    return [f"op.execute({py(f'DROP INDEX CONCURRENTLY IF EXISTS {qualified}')})  # a failed build's leftover", build]
+    return [
+        f"op.execute({py(f'DROP INDEX CONCURRENTLY IF EXISTS {qualified}')})  # a failed build's leftover",
+        build,
+    ]
 
 
 def _duplicates(op: Op) -> str:
@@ -52,6 +55,11 @@ A UNIQUE build is noted so the duplicates are checked first; without a database,
 concurrent build is a warning, since a leftover can't be ruled out. To list the leftovers:
 SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid.
 """,
+    recipe="""
+with op.get_context().autocommit_block():
+    op.execute("DROP INDEX CONCURRENTLY IF EXISTS ux_accounts_email")  # a failed build's leftover
+    op.create_index("ux_accounts_email", "accounts", ["email"], unique=True, postgresql_concurrently=True)
+""",
 )
 def concurrent_index_leftover(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.CREATE_INDEX):
@@ -77,7 +85,11 @@ def concurrent_index_leftover(ctx: StepContext) -> Iterator[Finding]:
             severity = Severity.BLOCK if op.if_not_exists else Severity.WARN
             yield ctx.finding("TX107", severity, message, how, table=op.table, op=op)
         elif op.if_not_exists:
-            where = "There is no such leftover here now, but" if known else "Without a database URL nothing rules it out:"
+            where = (
+                "There is no such leftover here now, but"
+                if known
+                else "Without a database URL nothing rules it out:"
+            )
             message = (
                 f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {op.name} on {op.table} keeps whatever index of that name "
                 f"exists, valid or not. {where} if a build fails halfway it leaves an INVALID {op.name}, and a re-run "

@@ -10,6 +10,7 @@ from runner.lint.locks import LockMode
 from runner.lint.names import DEFAULT_SCHEMA, TableRef
 from runner.lint.ops import Op, OpKind
 from runner.lint.rules.code import block, py
+from runner.lint.rules.data import batched
 from runner.lint.rules.registry import rule
 from runner.lint.run_state import object_key
 
@@ -52,6 +53,12 @@ this is a warning everywhere except for objects this run creates.
 For a table, move it and leave an updatable view under the old name (reads and writes keep working)
 until every instance uses the new one, then drop the view. For other objects, move the application's
 references first (qualify them, or put the new schema on its search_path).
+""",
+    recipe="""
+op.execute("ALTER TABLE accounts SET SCHEMA archive")
+op.execute("CREATE VIEW public.accounts AS SELECT * FROM archive.accounts")  # the old name keeps working
+# in a later release, once nothing uses the old name:
+op.execute("DROP VIEW public.accounts")
 """,
 )
 def set_schema(ctx: StepContext) -> Iterator[Finding]:
@@ -120,6 +127,16 @@ Add the new label instead (ALTER TYPE ... ADD VALUE, one-way: see IR101), deploy
 new label and accepts both, move the rows over in batches, and leave the old label unused: PostgreSQL
 can't drop an enum value. Enums this run creates are exempt.
 """,
+    recipe="""
+op.execute("ALTER TYPE account_status ADD VALUE IF NOT EXISTS 'deactivated'")  # one-way: IR101
+# deploy code that writes 'deactivated' and accepts both; then, in a later revision:
+with op.get_context().autocommit_block():
+    for start in range(0, MAX_ID + 1, 10_000):  # one short transaction per batch
+        op.execute(
+            f"UPDATE accounts SET status = 'deactivated' WHERE status = 'closed' "
+            f"AND id >= {start} AND id < {start + 10_000}"
+        )
+""",
 )
 def rename_enum_value(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.RENAME_ENUM_VALUE):
@@ -136,15 +153,17 @@ def rename_enum_value(ctx: StepContext) -> Iterator[Finding]:
             f"'{old}'{used} at once: every running application instance that writes or compares '{old}' fails "
             "from the moment this step commits (invalid input value for enum), until the new release is deployed."
         )
-        table, column = columns[0] if columns else (TableRef("TABLE"), "COLUMN")
+        add = f"ALTER TYPE {type_name} ADD VALUE IF NOT EXISTS '{new}'"
+        lines = [f"op.execute({py(add)})  # one-way: IR101"]
+        if columns:
+            table, column = columns[0]
+            lines.append(f"# deploy code that writes '{new}' and accepts both; then, in a later revision:")
+            lines.extend(batched(f"UPDATE {table} SET {column} = '{new}' WHERE {column} = '{old}'"))
+        else:
+            lines.append(f"# deploy code that writes '{new}' and accepts both; then move the rows in batches")
         help = (
             "Add the new label, move the rows over in batches once the code writes it, and leave the old one "
-            "unused (an enum value can't be dropped):\n"
-            + block(
-                f"op.execute({py(f'ALTER TYPE {type_name} ADD VALUE IF NOT EXISTS {chr(39)}{new}{chr(39)}')})  # one-way: IR101",
-                f"# deploy code that writes '{new}' and accepts both; then, in a later revision, in batches:",
-                f"op.execute({py(f'UPDATE {table} SET {column} = {chr(39)}{new}{chr(39)} WHERE {column} = {chr(39)}{old}{chr(39)} AND id >= 0 AND id < 10000')})",
-            )
+            "unused (an enum value can't be dropped):\n" + block(*lines)
         )
         yield ctx.finding("BC105", severity, message, help, table=columns[0][0] if columns else None, op=op)
 
@@ -162,6 +181,10 @@ the change: nextval('old_name') in application SQL, INSERT ... ON CONFLICT ON CO
 a constraint name, monitoring queries. ALTER INDEX ... RENAME takes only SHARE UPDATE EXCLUSIVE on the
 index; ALTER SEQUENCE ... RENAME locks the sequence, so INSERTs that draw from it wait until the step
 commits. Objects this run creates are not noted.
+""",
+    recipe="""
+op.execute("ALTER INDEX ix_accounts_org_id RENAME TO ix_accounts_org")  # nothing to change
+# only check that no application SQL names ix_accounts_org_id (hints, ON CONFLICT ON CONSTRAINT)
 """,
 )
 def rename_internal_name(ctx: StepContext) -> Iterator[Finding]:
@@ -199,6 +222,12 @@ whatever the size of anything. Keep the old name working until every instance us
 view under the old name for a renamed view, a wrapper function for a renamed function; a type or a
 schema can't have two names, so rename it only once no code names it. Objects this run creates are
 exempt (BC101 and BC102 cover columns and tables).
+""",
+    recipe="""
+op.execute("ALTER VIEW active_accounts RENAME TO current_accounts")
+op.execute("CREATE VIEW active_accounts AS SELECT * FROM current_accounts")  # the old name keeps working
+# in a later release, once nothing uses the old name:
+op.execute("DROP VIEW active_accounts")
 """,
 )
 def rename_named_object(ctx: StepContext) -> Iterator[Finding]:

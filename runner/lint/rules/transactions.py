@@ -14,12 +14,13 @@ from runner.lint.rules.code import block, joined, py
 from runner.lint.rules.data import batch_severity, batched, data_size_table, scope
 from runner.lint.rules.locks import create_index_code
 from runner.lint.rules.registry import rule
+from runner.lint.versions import ENUM_VALUE_IN_TRANSACTION
 
 AE = LockMode.ACCESS_EXCLUSIVE
 _DATA = (OpKind.UPDATE, OpKind.DELETE, OpKind.INSERT)
 
 
-def _no_transaction_command(op: Op) -> str | None:
+def _no_transaction_command(op: Op, ctx: StepContext) -> str | None:
     if op.kind is OpKind.CREATE_INDEX and op.concurrent:
         return "CREATE INDEX CONCURRENTLY"
     if op.kind is OpKind.DROP_INDEX and op.concurrent:
@@ -30,6 +31,8 @@ def _no_transaction_command(op: Op) -> str | None:
         return "VACUUM"
     if op.kind is OpKind.DETACH_PARTITION and op.concurrent:
         return "ALTER TABLE ... DETACH CONCURRENTLY"
+    if op.kind is OpKind.ADD_ENUM_VALUE and not ctx.version.has(ENUM_VALUE_IN_TRANSACTION):
+        return f"ALTER TYPE ... ADD VALUE, before {ENUM_VALUE_IN_TRANSACTION.release},"
     return None
 
 
@@ -49,7 +52,7 @@ a failure in it can leave an INVALID index behind, which the runner checks for.
 def concurrently_in_transaction(ctx: StepContext) -> Iterator[Finding]:
     seen: set[int] = set()
     for op in ctx.ops:
-        command = _no_transaction_command(op)
+        command = _no_transaction_command(op, ctx)
         if command is None or not op.statement.in_transaction or op.statement.position in seen:
             continue
         seen.add(op.statement.position)

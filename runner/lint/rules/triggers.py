@@ -65,6 +65,11 @@ writes without the triggers. Name the trigger (or USER) instead of ALL, so forei
 enforced. Severity is block for ALL left disabled on a table with rows, warn for other triggers left
 disabled, info when they are enabled again in the same transaction or the table is new.
 """,
+    recipe="""
+op.execute("ALTER TABLE accounts DISABLE TRIGGER accounts_touch")  # by name (or USER), never ALL
+op.execute("UPDATE accounts SET note = '' WHERE note IS NULL AND id BETWEEN 1 AND 5000")
+op.execute("ALTER TABLE accounts ENABLE TRIGGER accounts_touch")  # before the same transaction commits
+""",
 )
 def disable_trigger(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.DISABLE_TRIGGER):
@@ -76,7 +81,7 @@ def disable_trigger(ctx: StepContext) -> Iterator[Finding]:
         if op.value == "ALL":
             named = f"every trigger on {op.table}" + (f" ({joined(triggers)})" if triggers else "")
             fk = f"{keys} foreign key{'s' if keys != 1 else ''}" if keys else "foreign keys"
-            off = f"{named}, including the checks of the {fk} on and to {op.table}"
+            off = f"{named} and the checks of the {fk} on and to {op.table}"
         elif op.value == "USER":
             off = f"every user trigger on {op.table}" + (f" ({joined(triggers)})" if triggers else "")
         else:
@@ -149,6 +154,10 @@ Create the policies first, in the same step (CREATE POLICY), then enable row lev
 rehearse with the application's own role. Severity is warn for ENABLE without any policy, block for
 FORCE without any policy on a table with rows, info once policies exist or for new tables.
 """,
+    recipe="""
+op.execute("CREATE POLICY accounts_by_org ON accounts USING (org_id = current_setting('app.org_id')::bigint)")
+op.execute("ALTER TABLE accounts ENABLE ROW LEVEL SECURITY")  # in the same step, after its policies
+""",
 )
 def enable_row_level_security(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.ROW_SECURITY):
@@ -193,6 +202,10 @@ table, briefly (noted by LK109).
 Review the expression and the roles it applies to, and rehearse with the application's role before
 production. On a table without row level security a policy does nothing until it is enabled: noted
 only. Tables this run creates are exempt.
+""",
+    recipe="""
+op.execute("CREATE POLICY accounts_open ON accounts AS RESTRICTIVE FOR SELECT USING (status <> 'closed')")
+# in the rehearsal, as the application's role: SET ROLE app; SELECT count(*) FROM accounts;
 """,
 )
 def create_policy(ctx: StepContext) -> Iterator[Finding]:

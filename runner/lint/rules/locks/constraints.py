@@ -18,6 +18,7 @@ from runner.lint.rules.code import (
     table_args,
 )
 from runner.lint.rules.registry import rule
+from runner.lint.versions import NOT_NULL_FROM_CHECK
 
 SHARE, SRE, AE = LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_EXCLUSIVE
 _SHORT_NOTE_KINDS = {OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DROP_INDEX, OpKind.LOCK_TABLE}
@@ -191,6 +192,11 @@ def set_not_null_scans(ctx: StepContext) -> Iterator[Finding]:
             f"EXCLUSIVE lock, which blocks {AE.blocks(str(op.table))} {ctx.until(op)}: "
             f"{ctx.duration(size, ms, 'the scan')}."
         )
+        if not ctx.version.has(NOT_NULL_FROM_CHECK):
+            message += (
+                f" {ctx.version.major} can't use a validated CHECK (col IS NOT NULL) instead: that needs "
+                f"{NOT_NULL_FROM_CHECK.release}."
+            )
         help = (
             "Prove it first with a CHECK constraint added NOT VALID and validated; SET NOT NULL then uses the "
             "constraint instead of scanning (PostgreSQL 12 and later):\n"

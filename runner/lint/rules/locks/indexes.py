@@ -18,6 +18,7 @@ from runner.lint.rules.code import (
     table_args,
 )
 from runner.lint.rules.registry import rule
+from runner.lint.versions import REINDEX_CONCURRENTLY
 
 SHARE, SRE, AE = LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_EXCLUSIVE
 _SHORT_NOTE_KINDS = {OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DROP_INDEX, OpKind.LOCK_TABLE}
@@ -169,4 +170,13 @@ def reindex_non_concurrently(ctx: StepContext) -> Iterator[Finding]:
         help = "Rebuild it concurrently, outside the step's transaction:\n" + block(
             f"op.execute({py(concurrently(op.sql, 'INDEX|TABLE|SCHEMA|DATABASE|SYSTEM'))})", autocommit=True
         )
+        if not ctx.version.has(REINDEX_CONCURRENTLY):
+            help = (
+                f"{ctx.version.major} has no REINDEX CONCURRENTLY ({REINDEX_CONCURRENTLY.release} and later): build a "
+                "new index concurrently next to the old one, then drop the old one concurrently:\n"
+                + block(
+                    "# CREATE INDEX CONCURRENTLY new_name ON ...; DROP INDEX CONCURRENTLY old_name",
+                    autocommit=True,
+                )
+            )
         yield ctx.finding("LK107", severity, message, help, table=table, lock=SHARE, ms=ms, op=op)

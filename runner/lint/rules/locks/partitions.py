@@ -76,6 +76,14 @@ table (ADD CONSTRAINT ... USING INDEX is refused there), so acknowledge a constr
 table. Partitioned tables are known from the database, or from CREATE TABLE ... PARTITION BY earlier
 in the run; without a database URL an existing partitioned table looks like any table (see LK101).
 """,
+    recipe="""
+op.execute("CREATE INDEX ix_events_org_id ON ONLY events (org_id)")  # catalog only: INVALID for now
+with op.get_context().autocommit_block():
+    for partition in ["events_2025", "events_2026"]:
+        op.create_index(f"ix_events_org_id_{partition}", partition, ["org_id"], postgresql_concurrently=True)
+for partition in ["events_2025", "events_2026"]:
+    op.execute(f"ALTER INDEX ix_events_org_id ATTACH PARTITION ix_events_org_id_{partition}")
+""",
 )
 def partitioned_index_build(ctx: StepContext) -> Iterator[Finding]:
     for number, op, parent in index_builds(ctx):
@@ -153,6 +161,17 @@ on), then add it to the partitioned table, which adopts the validated constraint
 without checking a row (measured on PostgreSQL 15). From PostgreSQL 18 on, add it NOT VALID to the
 partitioned table and validate it later, as LK103 says.
 """,
+    recipe="""
+for partition in ["events_2025", "events_2026"]:
+    op.create_foreign_key(
+        "events_org_id_fkey", partition, "orgs", ["org_id"], ["id"], postgresql_not_valid=True
+    )
+# in the next revision: VALIDATE holds SHARE UPDATE EXCLUSIVE, reads and writes go on
+for partition in ["events_2025", "events_2026"]:
+    op.execute(f"ALTER TABLE {partition} VALIDATE CONSTRAINT events_org_id_fkey")
+# in the revision after: the key on events adopts the validated ones without a scan
+op.create_foreign_key("events_org_id_fkey", "events", "orgs", ["org_id"], ["id"])
+""",
 )
 def partitioned_foreign_key(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.ADD_CONSTRAINT):
@@ -224,6 +243,18 @@ it in the same transaction has run.
 Include the partition key columns in the index (unique per partition key value is then unique
 everywhere), or enforce the narrower rule another way: a unique index on each partition only
 guarantees uniqueness within that partition.
+""",
+    recipe="""
+# the partition key (created_on) is part of the unique index, built as LK112 shows
+op.execute("CREATE UNIQUE INDEX events_id_key ON ONLY events (id, created_on)")
+with op.get_context().autocommit_block():
+    for partition in ["events_2025", "events_2026"]:
+        op.create_index(
+            f"events_id_key_{partition}", partition, ["id", "created_on"], unique=True,
+            postgresql_concurrently=True,
+        )
+for partition in ["events_2025", "events_2026"]:
+    op.execute(f"ALTER INDEX events_id_key ATTACH PARTITION events_id_key_{partition}")
 """,
 )
 def partitioned_unique_without_key(ctx: StepContext) -> Iterator[Finding]:
