@@ -11,12 +11,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from runner.lint import objects
+from runner.lint import data_ops, objects
 from runner.lint.alter import alter_table
-from runner.lint.bounds import row_bound
-from runner.lint.exprs import call_name, const_text, range_vars, setting_value, walk_calls
+from runner.lint.exprs import call_name, const_text, setting_value, walk_calls
 from runner.lint.names import TableRef
-from runner.lint.ops import Op, OpKind, RowBound
+from runner.lint.ops import Op, OpKind
 from runner.lint.statements import Statement
 
 
@@ -53,28 +52,6 @@ def _partition_key(spec: dict[str, Any]) -> tuple[str, ...]:
     """The key's plain columns, with "" for each part that is an expression."""
     elements = [param.get("PartitionElem", {}) for param in spec.get("partParams", ())]
     return tuple(element.get("name") or "" for element in elements)
-
-
-def _create_table_as(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    into = node.get("into", {}).get("rel", {})
-    query = node.get("query", {}).get("SelectStmt", {})
-    yield Op(
-        OpKind.CREATE_TABLE,
-        statement,
-        TableRef.from_range_var(into),
-        reads=tuple(range_vars(node)),
-        bound=_select_bound(query),
-        where=bool(query.get("whereClause")),
-        what="CREATE TABLE AS",
-    )
-
-
-def _select_bound(select: dict[str, Any]) -> RowBound | None:
-    """A SELECT from one table whose WHERE clause bounds a key."""
-    sources = select.get("fromClause", ())
-    if len(sources) != 1 or "RangeVar" not in sources[0]:
-        return None
-    return row_bound(select.get("whereClause"))
 
 
 def _index(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
@@ -204,41 +181,6 @@ def _cluster(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
     yield Op(OpKind.REWRITE_TABLE, statement, table, what="CLUSTER")
 
 
-def _update(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    reads = tuple(r for item in node.get("fromClause", ()) for r in range_vars(item))
-    yield Op(
-        OpKind.UPDATE,
-        statement,
-        TableRef.from_range_var(node["relation"]),
-        where=bool(node.get("whereClause")),
-        reads=reads,
-        bound=row_bound(node.get("whereClause")),
-    )
-
-
-def _delete(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    yield Op(
-        OpKind.DELETE,
-        statement,
-        TableRef.from_range_var(node["relation"]),
-        where=bool(node.get("whereClause")),
-        bound=row_bound(node.get("whereClause")),
-    )
-
-
-def _insert(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    select = node.get("selectStmt", {})
-    reads = tuple(range_vars(select))
-    yield Op(
-        OpKind.INSERT,
-        statement,
-        TableRef.from_range_var(node["relation"]),
-        reads=reads,
-        bound=_select_bound(select.get("SelectStmt", {})),
-        where=bool(select.get("SelectStmt", {}).get("whereClause")),
-    )
-
-
 def _set(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
     kind = node.get("kind")
     name = node.get("name")
@@ -253,15 +195,7 @@ def _set(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
 def _select(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
     """``SELECT set_config('lock_timeout', '0', false)`` changes a setting too; ``SELECT ... INTO`` copies."""
     if node.get("intoClause"):
-        yield Op(
-            OpKind.CREATE_TABLE,
-            statement,
-            TableRef.from_range_var(node["intoClause"].get("rel", {})),
-            reads=tuple(range_vars({k: v for k, v in node.items() if k != "intoClause"})),
-            bound=_select_bound(node),
-            where=bool(node.get("whereClause")),
-            what="SELECT INTO",
-        )
+        yield from data_ops.select_into(statement, node)
         return
     found = False
     for call in walk_calls(node.get("targetList", ())):
@@ -282,7 +216,7 @@ def _select(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
 
 _HANDLERS = {
     "CreateStmt": _create_table,
-    "CreateTableAsStmt": _create_table_as,
+    "CreateTableAsStmt": data_ops.create_table_as,
     "IndexStmt": _index,
     "DropStmt": _drop,
     "RenameStmt": objects.rename,
@@ -296,9 +230,9 @@ _HANDLERS = {
     "LockStmt": _lock,
     "VacuumStmt": _vacuum,
     "ClusterStmt": _cluster,
-    "UpdateStmt": _update,
-    "DeleteStmt": _delete,
-    "InsertStmt": _insert,
+    "UpdateStmt": data_ops.update,
+    "DeleteStmt": data_ops.delete,
+    "InsertStmt": data_ops.insert,
     "VariableSetStmt": _set,
     "SelectStmt": _select,
 }

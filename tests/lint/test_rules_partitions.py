@@ -228,11 +228,12 @@ def test_lk115_bad_detach_locks_the_whole_partitioned_table(sized_stats) -> None
 
 
 def test_lk115_good_detach_concurrently_in_an_autocommit_block(tmp_path, sized_clone, sized_stats) -> None:
-    """The recipe: no LK115, no TX101, and it detaches on the server."""
+    """The recipe: no LK115, no TX101, the concurrent-build profile, and it detaches on the server."""
     finding = only(lint("ALTER TABLE events DETACH PARTITION events_2025", stats=sized_stats), "LK115")
     body = recipe(finding.help)
     report = lint_revision(tmp_path, body, sized_stats)
     assert not [f for f in report.findings if f.code in ("LK115", "TX101")]
+    assert report.step("r2").profile == "concurrent-build"  # it waits for older transactions under lock_timeout
     run_recipe(tmp_path, sized_clone, body)
     with closing(pg.connect(sized_clone)) as conn:
         assert conn.execute(

@@ -143,7 +143,9 @@ it meanwhile.
 
 DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14 and later) takes only SHARE UPDATE EXCLUSIVE on the
 partitioned table, so reads and writes go on; it runs in two transactions, so it can't run inside one:
-put it in an autocommit_block(). If it is interrupted, finish it with DETACH PARTITION ... FINALIZE.
+put it in an autocommit_block(). Between them it waits for every transaction that uses the table,
+under lock_timeout (the runner gives such a step the concurrent-build profile); if it is interrupted,
+the partition stays "pending detach" and only DETACH PARTITION ... FINALIZE completes it.
 It is refused when the partitioned table has a DEFAULT partition, and before PostgreSQL 14; then keep
 the detaching step short and let the runner's lock_timeout bound the wait.
 """,

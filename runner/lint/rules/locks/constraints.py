@@ -24,7 +24,8 @@ SHARE, SRE, AE = LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_E
 _SHORT_NOTE_KINDS = {OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DROP_INDEX, OpKind.LOCK_TABLE}
 
 
-def _validate_later(table: TableRef, name: str) -> str:
+def validate_later(table: TableRef, name: str) -> str:
+    """op.execute(...) of the VALIDATE CONSTRAINT that follows an ADD ... NOT VALID."""
     return f"op.execute({py(f'ALTER TABLE {table} VALIDATE CONSTRAINT {name}')})"
 
 
@@ -86,7 +87,7 @@ def foreign_key_validates(ctx: StepContext) -> Iterator[Finding]:
                 f"op.create_foreign_key({py(name)}, {py(op.table.name)}, {py(reference.name)}, "
                 f"{py_list(op.columns)}, {py_list(op.ref_columns or ('id',))}{schemas}, postgresql_not_valid=True)",
                 "# in the next revision:",
-                _validate_later(op.table, name),
+                validate_later(op.table, name),
             )
         )
         inline = _inline_column(ctx, number, op, name, reference)
@@ -156,7 +157,7 @@ def check_constraint_validates(ctx: StepContext) -> Iterator[Finding]:
                 f"op.create_check_constraint({py(name)}, {table_args(op.table)}, "
                 f"{py(parenthesized_after(op.sql, 'CHECK'))}, postgresql_not_valid=True)",
                 "# in the next revision:",
-                _validate_later(op.table, name),
+                validate_later(op.table, name),
             )
         )
         yield ctx.finding("LK104", ctx.grade(size, ms), message, help, table=op.table, lock=AE, ms=ms, op=op)
@@ -204,7 +205,7 @@ def set_not_null_scans(ctx: StepContext) -> Iterator[Finding]:
                 f"op.create_check_constraint({py(check)}, {table_args(op.table)}, {py(f'{column} IS NOT NULL')}, "
                 "postgresql_not_valid=True)",
                 "# in the next revision:",
-                _validate_later(op.table, check),
+                validate_later(op.table, check),
                 f"op.alter_column({py(op.table.name)}, {py(column)}, nullable=False)",
                 f"op.drop_constraint({py(check)}, {py(op.table.name)})",
             )
@@ -265,39 +266,3 @@ def constraint_builds_index(ctx: StepContext) -> Iterator[Finding]:
                 + block(*lines)
             )
         yield ctx.finding("LK106", ctx.grade(size, ms), message, help, table=op.table, lock=AE, ms=ms, op=op)
-
-
-@rule(
-    "LK111",
-    "validate-in-same-transaction",
-    summary="VALIDATE CONSTRAINT in the same transaction as its ADD ... NOT VALID keeps the strong lock for "
-    "the whole scan.",
-    explanation="""
-Adding a constraint NOT VALID and validating it later is the safe pattern only if "later" is another
-transaction. ADD CONSTRAINT takes SHARE ROW EXCLUSIVE (foreign key) or ACCESS EXCLUSIVE (check) and
-keeps it until commit; a VALIDATE CONSTRAINT in the same transaction then scans the table while that
-lock is still held, which is no better than adding the constraint validated.
-
-Validate in the next revision, or after an autocommit_block() boundary.
-""",
-)
-def validate_in_same_transaction(ctx: StepContext) -> Iterator[Finding]:
-    for number, op in ctx.ops_of(OpKind.VALIDATE_CONSTRAINT):
-        if op.table is None or not op.name or ctx.is_exempt(op.table, number):
-            continue
-        added = ctx.not_valid_constraints.get((op.table.key, op.name))
-        if added is None or added[0] != op.statement.segment or not op.statement.in_transaction:
-            continue
-        mode = SRE if added[1] is Constraint.FOREIGN_KEY else AE
-        size, ms = ctx.size(op.table), ctx.hold_ms(number)
-        message = (
-            f"VALIDATE CONSTRAINT {op.name} runs in the same transaction that added it NOT VALID, so the "
-            f"{mode.label} lock ADD CONSTRAINT took on {op.table} is still held during the validation scan; it "
-            f"blocks {mode.blocks(str(op.table))} {ctx.until(op)}: {ctx.duration(size, ms, 'the validation scan')}."
-        )
-        help = "Validate it after the commit, in the next revision or in an autocommit block:\n" + block(
-            _validate_later(op.table, op.name), autocommit=True
-        )
-        yield ctx.finding(
-            "LK111", ctx.grade(size, ms), message, help, table=op.table, lock=mode, ms=ms, op=op
-        )

@@ -1,4 +1,4 @@
-"""LK: locks held until the step commits: an explicit LOCK TABLE, and the brief ones a plan notes."""
+"""LK: locks held until the step commits: an explicit LOCK TABLE, a validation under ADD's lock, brief notes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from runner.lint.rules.code import (
     joined,
     py,
 )
+from runner.lint.rules.locks.constraints import validate_later
 from runner.lint.rules.registry import rule
 
 SHARE, SRE, AE = LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_EXCLUSIVE
@@ -201,3 +202,39 @@ def foreign_key_locks_referenced_table(ctx: StepContext) -> Iterator[Finding]:
     yield ctx.finding(
         "LK110", Severity.INFO, message, help, table=next(iter(tables.values())), lock=SRE, ms=ms, op=first
     )
+
+
+@rule(
+    "LK111",
+    "validate-in-same-transaction",
+    summary="VALIDATE CONSTRAINT in the same transaction as its ADD ... NOT VALID keeps the strong lock for "
+    "the whole scan.",
+    explanation="""
+Adding a constraint NOT VALID and validating it later is the safe pattern only if "later" is another
+transaction. ADD CONSTRAINT takes SHARE ROW EXCLUSIVE (foreign key) or ACCESS EXCLUSIVE (check) and
+keeps it until commit; a VALIDATE CONSTRAINT in the same transaction then scans the table while that
+lock is still held, which is no better than adding the constraint validated.
+
+Validate in the next revision, or after an autocommit_block() boundary.
+""",
+)
+def validate_in_same_transaction(ctx: StepContext) -> Iterator[Finding]:
+    for number, op in ctx.ops_of(OpKind.VALIDATE_CONSTRAINT):
+        if op.table is None or not op.name or ctx.is_exempt(op.table, number):
+            continue
+        added = ctx.not_valid_constraints.get((op.table.key, op.name))
+        if added is None or added[0] != op.statement.segment or not op.statement.in_transaction:
+            continue
+        mode = SRE if added[1] is Constraint.FOREIGN_KEY else AE
+        size, ms = ctx.size(op.table), ctx.hold_ms(number)
+        message = (
+            f"VALIDATE CONSTRAINT {op.name} runs in the same transaction that added it NOT VALID, so the "
+            f"{mode.label} lock ADD CONSTRAINT took on {op.table} is still held during the validation scan; it "
+            f"blocks {mode.blocks(str(op.table))} {ctx.until(op)}: {ctx.duration(size, ms, 'the validation scan')}."
+        )
+        help = "Validate it after the commit, in the next revision or in an autocommit block:\n" + block(
+            validate_later(op.table, op.name), autocommit=True
+        )
+        yield ctx.finding(
+            "LK111", ctx.grade(size, ms), message, help, table=op.table, lock=mode, ms=ms, op=op
+        )
