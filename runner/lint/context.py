@@ -133,6 +133,9 @@ class StepContext(Proofs, Wording):
     def _adjust(self, number: int, op: Op, use: LockUse) -> LockUse:
         """Work that the database's own state makes catalog-only."""
         catalog = LockUse(use.table, use.mode, Work.CATALOG)
+        plain_only = op.kind is OpKind.CREATE_INDEX and op.only and self.stats is not None
+        if plain_only and partitioned_table(self, use.table, number) is None:
+            return LockUse(use.table, use.mode, Work.BUILD)  # ON ONLY a plain table still builds
         if op.kind is OpKind.SET_NOT_NULL and self.has_not_null_proof(use.table, op.name or ""):
             return catalog
         if op.kind is OpKind.ALTER_COLUMN_TYPE:

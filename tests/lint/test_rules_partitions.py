@@ -233,7 +233,9 @@ def test_lk115_good_detach_concurrently_in_an_autocommit_block(tmp_path, sized_c
     body = recipe(finding.help)
     report = lint_revision(tmp_path, body, sized_stats)
     assert not [f for f in report.findings if f.code in ("LK115", "TX101")]
-    assert report.step("r2").profile == "concurrent-build"  # it waits for older transactions under lock_timeout
+    assert (
+        report.step("r2").profile == "concurrent-build"
+    )  # it waits for older transactions under lock_timeout
     run_recipe(tmp_path, sized_clone, body)
     with closing(pg.connect(sized_clone)) as conn:
         assert conn.execute(
@@ -321,3 +323,10 @@ def test_lk117_good_unique_index_with_the_partition_key(sized_stats) -> None:
     report = lint("CREATE UNIQUE INDEX ux_events_id ON events (id, created_on)", stats=sized_stats)
     assert none(report, "LK117")
     assert only(report, "LK112").severity is Severity.WARN
+
+
+def test_lk101_on_only_a_plain_table_still_builds(sized_stats) -> None:
+    """ON ONLY skips the recursion of a partitioned table; on a plain table it is an ordinary build (LK101)."""
+    report = lint("CREATE INDEX ix_accounts_email ON ONLY accounts (email)", stats=sized_stats)
+    assert only(report, "LK101").severity is Severity.WARN
+    assert none(lint("CREATE INDEX ix_events_org_id ON ONLY events (org_id)", stats=sized_stats), "LK101")

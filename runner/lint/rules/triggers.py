@@ -91,7 +91,8 @@ def disable_trigger(ctx: StepContext) -> Iterator[Finding]:
             message = (
                 f"DISABLE {which} on {op.table} is enabled again before the step commits, so no other session writes "
                 f"without {off}: its SHARE ROW EXCLUSIVE lock makes their writes wait until the commit. Only this "
-                "step's own writes skip them."
+                "step's own writes skip them"
+                + (", foreign key checks included." if op.value == "ALL" else ".")
             )
         else:
             severity = (

@@ -234,7 +234,9 @@ def constraint_builds_index(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.ADD_CONSTRAINT):
         if op.constraint not in kinds or op.using_index or op.table is None:
             continue
-        if ctx.is_exempt(op.table, number) or ctx.partitioned_table(op.table, number):
+        if ctx.is_exempt(op.table, number):
+            continue
+        if op.constraint is not Constraint.EXCLUSION and ctx.partitioned_table(op.table, number):
             continue  # a partitioned table: LK112
         size, ms = ctx.size(op.table), ctx.hold_ms(number)
         kind = str(op.constraint)

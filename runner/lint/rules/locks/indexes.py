@@ -64,8 +64,8 @@ def create_index_non_concurrently(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.CREATE_INDEX):
         if op.concurrent or op.table is None or ctx.is_exempt(op.table, number):
             continue
-        if ctx.partitioned_table(op.table, number):
-            continue  # CONCURRENTLY is refused there: LK112 (or, ON ONLY, no build at all)
+        if ctx.partitioned_table(op.table, number) or (op.only and ctx.stats is None):
+            continue  # CONCURRENTLY is refused there: LK112 (ON ONLY builds nothing on a partitioned table)
         size, ms = ctx.size(op.table), ctx.hold_ms(number)
         message = (
             f"CREATE INDEX {op.name or '(unnamed)'} builds the index on {op.table} under a SHARE lock, which "

@@ -17,7 +17,7 @@ from runner.lint.rules.registry import rule
 from runner.lint.versions import PARTITIONED_FK_NOT_VALID
 
 SHARE, SRE, AE = LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_EXCLUSIVE
-_KEYED = (Constraint.UNIQUE, Constraint.PRIMARY_KEY, Constraint.EXCLUSION)
+_KEYED = (Constraint.UNIQUE, Constraint.PRIMARY_KEY)  # an EXCLUDE constraint has no concurrent path: LK106
 
 
 def index_builds(ctx: StepContext) -> Iterator[tuple[int, Op, PartitionedTable]]:
@@ -36,7 +36,7 @@ def index_builds(ctx: StepContext) -> Iterator[tuple[int, Op, PartitionedTable]]
 
 def missing_key(op: Op, parent: PartitionedTable) -> tuple[str, ...] | None:
     """The partition key columns a unique index or constraint leaves out; None when it may be unique."""
-    unique = op.unique if op.kind is OpKind.CREATE_INDEX else op.constraint is not Constraint.EXCLUSION
+    unique = op.unique if op.kind is OpKind.CREATE_INDEX else True
     if not unique or not op.plain_columns or not op.columns:
         return None
     if parent.key_expressions:
