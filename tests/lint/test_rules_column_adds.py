@@ -63,3 +63,19 @@ def test_lk103_a_default_on_the_new_column_brings_the_check_back(sized_db, sized
     assert only(lint(sql, stats=sized_stats), "LK103").severity is Severity.WARN
     assert scans(sized_db, sql, "accounts") == 1
     assert none(lint(INLINE, stats=sized_stats), "LK103")
+
+
+def test_lk101_index_true_builds_while_the_add_column_lock_is_held(tmp_path, sized_stats) -> None:
+    """sa.Column(..., index=True) renders ADD COLUMN then CREATE INDEX: the build runs under ACCESS EXCLUSIVE."""
+    body = 'op.add_column("accounts", sa.Column("region", sa.Text(), index=True))'
+    finding = next(f for f in lint_revision(tmp_path, body, sized_stats).findings if f.code == "LK101")
+    assert finding.lock_mode == "ACCESS EXCLUSIVE"
+    assert finding.message == (
+        "CREATE INDEX ix_accounts_region builds the index on accounts while the ACCESS EXCLUSIVE lock ADD COLUMN "
+        "region took earlier in this transaction is still held, which blocks every query on accounts (reads "
+        f"included) until the step commits: about {finding.estimated_lock_ms}ms here "
+        f"({described(sized_stats, 'accounts')})."
+    )
+    assert finding.help.endswith(
+        '        op.create_index("ix_accounts_region", "accounts", ["region"], postgresql_concurrently=True)'
+    )

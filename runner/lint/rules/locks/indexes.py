@@ -67,13 +67,22 @@ def create_index_non_concurrently(ctx: StepContext) -> Iterator[Finding]:
         if ctx.partitioned_table(op.table, number) or (op.only and ctx.stats is None):
             continue  # CONCURRENTLY is refused there: LK112 (ON ONLY builds nothing on a partitioned table)
         size, ms = ctx.size(op.table), ctx.hold_ms(number)
+        held = ctx.held_before(number, op.table)
+        if held and held[0] > SHARE:  # e.g. sa.Column(..., index=True): ADD COLUMN, then CREATE INDEX
+            mode, earlier = held
+            under = (
+                f"while the {mode.label} lock {earlier.label.removesuffix(f' on {op.table}')} took earlier in this "
+                f"transaction is still held, which blocks {mode.blocks(str(op.table))}"
+            )
+        else:
+            mode, under = SHARE, f"under a SHARE lock, which blocks {SHARE.blocks(str(op.table))}"
         message = (
-            f"CREATE INDEX {op.name or '(unnamed)'} builds the index on {op.table} under a SHARE lock, which "
-            f"blocks {SHARE.blocks(str(op.table))} {ctx.until(op)}: {ctx.duration(size, ms, 'the build')}."
+            f"CREATE INDEX {op.name or '(unnamed)'} builds the index on {op.table} {under} {ctx.until(op)}: "
+            f"{ctx.duration(size, ms, 'the build')}."
         )
         help = "Build it concurrently, outside the step's transaction:\n" + create_index_code(op)
         yield ctx.finding(
-            "LK101", ctx.grade(size, ms), message, help, table=op.table, lock=SHARE, ms=ms, op=op
+            "LK101", ctx.grade(size, ms), message, help, table=op.table, lock=mode, ms=ms, op=op
         )
 
 
