@@ -29,7 +29,6 @@ from runner.lint.versions import ServerVersion
 from runner.lint.wording import BLOCK_FROM_MS, INFO_BELOW_MS, Wording
 
 __all__ = ["BLOCK_FROM_MS", "INFO_BELOW_MS", "Origin", "RunState", "Size", "StepContext"]
-_DATA = (OpKind.UPDATE, OpKind.DELETE, OpKind.INSERT, OpKind.CREATE_TABLE)
 
 
 class StepContext(Proofs, Wording):
