@@ -62,6 +62,7 @@ def analyse(
     calibration: Calibration | None = None,
     version_table: str = DEFAULT_VERSION_TABLE,
     rendered: Sequence[RenderedStep] | None = None,
+    server_version_num: int | None = None,
 ) -> LintReport:
     """Lint ``revisions`` (in apply order) from their offline SQL; ``stats=None`` assumes large tables.
 
@@ -69,9 +70,18 @@ def analyse(
     ``reason`` attributes (a playbook's list can be passed as it is).
 
     ``rendered`` reuses SQL already rendered by ``runner.offline.render`` for the same revisions.
+
+    ``server_version_num`` (e.g. 150004) judges the plan for that PostgreSQL release; by default it is
+    the database's (``stats``), or the oldest supported release without one (``LintReport.server_version``).
     """
     steps = collect(project, revisions, version_table=version_table, rendered_steps=rendered)
-    return analyse_steps(steps, stats=stats, acknowledgements=acknowledgements, calibration=calibration)
+    return analyse_steps(
+        steps,
+        stats=stats,
+        acknowledgements=acknowledgements,
+        calibration=calibration,
+        server_version_num=server_version_num,
+    )
 
 
 def analyse_steps(
@@ -80,9 +90,16 @@ def analyse_steps(
     stats: Stats | None = None,
     acknowledgements: Sequence[Acknowledgement | object] = (),
     calibration: Calibration | None = None,
+    server_version_num: int | None = None,
 ) -> LintReport:
     """Lint steps already rendered and parsed (``collect`` or ``parse_step``)."""
-    return engine.run(steps, stats=stats, acknowledgements=acknowledgements, calibration=calibration)
+    return engine.run(
+        steps,
+        stats=stats,
+        acknowledgements=acknowledgements,
+        calibration=calibration,
+        server_version_num=server_version_num,
+    )
 
 
 def blocking(report: LintReport) -> list[Finding]:

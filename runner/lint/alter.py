@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from runner.lint.exprs import (
     KNOWN_VOLATILE,
     SERIAL_TYPES,
+    column_names,
     not_null_test,
+    proven_not_null,
     strings,
     type_base,
     type_text,
@@ -40,12 +43,23 @@ _WEAKER_SUBTYPES = {
     "AT_DropCluster": 4,
     "AT_SetRelOptions": 4,
     "AT_ResetRelOptions": 4,
-    "AT_EnableTrig": 6,
-    "AT_DisableTrig": 6,
-    "AT_EnableTrigAll": 6,
-    "AT_DisableTrigAll": 6,
-    "AT_EnableTrigUser": 6,
-    "AT_DisableTrigUser": 6,
+}
+# ENABLE/DISABLE TRIGGER take SHARE ROW EXCLUSIVE; the value says which triggers.
+_TRIGGER_SUBTYPES = {
+    "AT_EnableTrig": (OpKind.ENABLE_TRIGGER, None),
+    "AT_EnableAlwaysTrig": (OpKind.ENABLE_TRIGGER, None),
+    "AT_EnableReplicaTrig": (OpKind.ENABLE_TRIGGER, None),
+    "AT_DisableTrig": (OpKind.DISABLE_TRIGGER, None),
+    "AT_EnableTrigAll": (OpKind.ENABLE_TRIGGER, "ALL"),
+    "AT_DisableTrigAll": (OpKind.DISABLE_TRIGGER, "ALL"),
+    "AT_EnableTrigUser": (OpKind.ENABLE_TRIGGER, "USER"),
+    "AT_DisableTrigUser": (OpKind.DISABLE_TRIGGER, "USER"),
+}
+_ROW_SECURITY_SUBTYPES = {
+    "AT_EnableRowSecurity": "ENABLE",
+    "AT_DisableRowSecurity": "DISABLE",
+    "AT_ForceRowSecurity": "FORCE",
+    "AT_NoForceRowSecurity": "NO FORCE",
 }
 
 
@@ -71,6 +85,22 @@ def _alter_command(statement: Statement, table: TableRef, cmd: dict[str, Any]) -
         yield from _constraint(statement, table, cmd.get("def", {}).get("Constraint", {}))
     elif subtype == "AT_ValidateConstraint":
         yield Op(OpKind.VALIDATE_CONSTRAINT, statement, table, name=cmd.get("name"))
+    elif subtype in ("AT_AttachPartition", "AT_DetachPartition", "AT_DetachPartitionFinalize"):
+        command = cmd.get("def", {}).get("PartitionCmd", {})
+        yield Op(
+            OpKind.ATTACH_PARTITION if subtype == "AT_AttachPartition" else OpKind.DETACH_PARTITION,
+            statement,
+            table,
+            partition=TableRef.from_range_var(command.get("name", {})),
+            concurrent=bool(command.get("concurrent")),
+            default_partition=bool(command.get("bound", {}).get("is_default")),
+            what="FINALIZE" if subtype == "AT_DetachPartitionFinalize" else "",
+        )
+    elif subtype in _TRIGGER_SUBTYPES:
+        kind, which = _TRIGGER_SUBTYPES[subtype]
+        yield Op(kind, statement, table, name=cmd.get("name"), value=which, lock_mode=6)
+    elif subtype in _ROW_SECURITY_SUBTYPES:
+        yield Op(OpKind.ROW_SECURITY, statement, table, value=_ROW_SECURITY_SUBTYPES[subtype], lock_mode=8)
     elif subtype in _REWRITING_SUBTYPES:
         yield Op(
             OpKind.REWRITE_TABLE, statement, table, what=f"ALTER TABLE ... {_REWRITING_SUBTYPES[subtype]}"
@@ -112,7 +142,7 @@ def _add_column(statement: Statement, table: TableRef, column: dict[str, Any]) -
         elif contype == "CONSTR_GENERATED" and constraint.get("generated_kind", "s") == "s":
             fill, filler, has_default = Fill.GENERATED, "its generation expression", True
         elif contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_FOREIGN", "CONSTR_CHECK"):
-            extra.extend(_constraint(statement, table, constraint, column=name))
+            extra.append(constraint)
     yield Op(
         OpKind.ADD_COLUMN,
         statement,
@@ -125,7 +155,12 @@ def _add_column(statement: Statement, table: TableRef, column: dict[str, Any]) -
         not_null=not_null,
         has_default=has_default,
     )
-    yield from extra
+    for constraint in extra:
+        for op in _constraint(statement, table, constraint, column=name):
+            # PostgreSQL marks a foreign key declared on a new column without a default valid
+            # without checking a row: every value is NULL (checked on PostgreSQL 15).
+            empty = fill is Fill.NULL and op.constraint is Constraint.FOREIGN_KEY
+            yield replace(op, on_new_column=True) if empty else op
 
 
 def _constraint(
@@ -143,6 +178,8 @@ def _constraint(
             constraint=Constraint.CHECK,
             not_valid=not_valid,
             checks_not_null=not_null_test(constraint.get("raw_expr")),
+            columns=column_names(constraint.get("raw_expr")),
+            proves_not_null=proven_not_null(constraint.get("raw_expr")),
         )
     elif contype == "CONSTR_FOREIGN":
         columns = strings(constraint.get("fk_attrs", ())) or ((column,) if column else ())

@@ -20,6 +20,7 @@ from runner.lint.report import LintReport, Risk, StepRisk, TableLock
 from runner.lint.rules import all_rules
 from runner.lint.sizing import Stats
 from runner.lint.statements import StepSQL
+from runner.lint.versions import ServerVersion
 
 _IRREVERSIBLE_FAMILIES = ("IR", "DS")
 _RISKY_WARN_FAMILIES = ("LK", "RW", "DS", "BC", "TX", "GD", "AN")
@@ -31,12 +32,21 @@ def run(
     stats: Stats | None = None,
     acknowledgements: Sequence[Acknowledgement | object] = (),
     calibration: Calibration | None = None,
+    server_version_num: int | None = None,
 ) -> LintReport:
+    """``server_version_num`` overrides the release read from the database (or assumed without one)."""
     acknowledgements = [Acknowledgement.of(a) for a in acknowledgements]
-    contexts = _contexts(steps, stats, 1.0)
+    version = ServerVersion.of(
+        server_version_num
+        if server_version_num is not None
+        else stats.catalog.server_version_num
+        if stats
+        else None
+    )
+    contexts = _contexts(steps, stats, 1.0, version)
     factor = _calibration_factor(contexts, calibration) if calibration else 1.0
     if factor != 1.0:
-        contexts = _contexts(steps, stats, factor)
+        contexts = _contexts(steps, stats, factor, version)
     rules = all_rules()
     findings: list[Finding] = []
     per_step: list[list[Finding]] = []
@@ -57,15 +67,18 @@ def run(
         sized=stats is not None,
         database=stats.database if stats else None,
         calibration_factor=factor,
+        server_version=version,
     )
 
 
-def _contexts(steps: Sequence[StepSQL], stats: Stats | None, factor: float) -> list[StepContext]:
+def _contexts(
+    steps: Sequence[StepSQL], stats: Stats | None, factor: float, version: ServerVersion
+) -> list[StepContext]:
     state = RunState()
     contexts = []
     for step in steps:
-        context = StepContext(step, stats, state, factor=factor)
-        state.absorb(context)
+        context = StepContext(step, stats, state, factor=factor, version=version)
+        state.absorb(context.revision, context.record)
         contexts.append(context)
     return contexts
 

@@ -164,3 +164,32 @@ def setting_value(args: Any) -> str | None:
     if len(values) == 1 and values[0] is not None:
         return values[0]
     return " ".join(v for v in values if v is not None) or None
+
+
+def column_names(node: Any) -> tuple[str, ...]:
+    """Every column an expression refers to, in order of appearance, once each."""
+    found: dict[str, None] = {}
+
+    def visit(item: Any) -> None:
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "ColumnRef":
+                    names = strings(value.get("fields", ()))
+                    if names:
+                        found.setdefault(names[-1], None)
+                else:
+                    visit(value)
+        elif isinstance(item, list | tuple):
+            for element in item:
+                visit(element)
+
+    visit(node)
+    return tuple(found)
+
+
+def proven_not_null(expression: Any) -> tuple[str, ...]:
+    """Columns an expression proves NOT NULL: IS NOT NULL tests, alone or joined by AND."""
+    node = expression or {}
+    boolean = node.get("BoolExpr", {})
+    terms = boolean.get("args", ()) if boolean.get("boolop") == "AND_EXPR" else [node]
+    return tuple(column for column in (not_null_test(term) for term in terms) if column)

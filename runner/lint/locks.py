@@ -14,6 +14,7 @@ from enum import IntEnum, StrEnum
 
 from runner.lint.names import TableRef
 from runner.lint.ops import Constraint, Fill, Op, OpKind
+from runner.lint.versions import ATTACH_SHARE_UPDATE_EXCLUSIVE, CONSTANT_DEFAULT, ServerVersion
 
 
 class LockMode(IntEnum):
@@ -64,17 +65,25 @@ class LockUse:
     work: Work
 
 
-def lock_uses(op: Op, *, index_table: TableRef | None = None) -> tuple[LockUse, ...]:
+def lock_uses(
+    op: Op, *, index_table: TableRef | None = None, version: ServerVersion | None = None
+) -> tuple[LockUse, ...]:
     """The table locks ``op`` takes; ``index_table`` is the table of an index named by DROP/REINDEX."""
     kind = op.kind
     table = op.table
+    version = version or ServerVersion()
     if kind is OpKind.CREATE_TABLE:
-        return tuple(
-            LockUse(ref, LockMode.SHARE_ROW_EXCLUSIVE, Work.CATALOG) for ref in op.references
-        ) + tuple(LockUse(ref, LockMode.ACCESS_SHARE, Work.ROWS) for ref in op.reads)
+        parent = (
+            (LockUse(op.partition_of, LockMode.ACCESS_EXCLUSIVE, Work.CATALOG),) if op.partition_of else ()
+        )
+        return (
+            parent
+            + tuple(LockUse(ref, LockMode.SHARE_ROW_EXCLUSIVE, Work.CATALOG) for ref in op.references)
+            + tuple(LockUse(ref, LockMode.ACCESS_SHARE, Work.ROWS) for ref in op.reads)
+        )
     if kind is OpKind.CREATE_INDEX and table:
         mode = LockMode.SHARE_UPDATE_EXCLUSIVE if op.concurrent else LockMode.SHARE
-        return (LockUse(table, mode, Work.BUILD),)
+        return (LockUse(table, mode, Work.CATALOG if op.only else Work.BUILD),)
     if kind is OpKind.DROP_INDEX and index_table:
         mode = LockMode.SHARE_UPDATE_EXCLUSIVE if op.concurrent else LockMode.ACCESS_EXCLUSIVE
         return (LockUse(index_table, mode, Work.CATALOG),)
@@ -87,8 +96,10 @@ def lock_uses(op: Op, *, index_table: TableRef | None = None) -> tuple[LockUse, 
     if table is None:
         return ()
     if kind is OpKind.ADD_COLUMN:
-        work = Work.REWRITE if op.fill in (Fill.VOLATILE, Fill.GENERATED) else Work.CATALOG
-        return (LockUse(table, LockMode.ACCESS_EXCLUSIVE, work),)
+        rewrite = op.fill in (Fill.VOLATILE, Fill.GENERATED) or (
+            op.fill is Fill.CONSTANT and not version.has(CONSTANT_DEFAULT)
+        )
+        return (LockUse(table, LockMode.ACCESS_EXCLUSIVE, Work.REWRITE if rewrite else Work.CATALOG),)
     if kind is OpKind.ALTER_COLUMN_TYPE:
         return (LockUse(table, LockMode.ACCESS_EXCLUSIVE, Work.REWRITE),)
     if kind is OpKind.SET_NOT_NULL:
@@ -107,6 +118,12 @@ def lock_uses(op: Op, *, index_table: TableRef | None = None) -> tuple[LockUse, 
         return (LockUse(table, LockMode.ROW_EXCLUSIVE, Work.CATALOG), *reads)
     if kind is OpKind.LOCK_TABLE:
         return (LockUse(table, LockMode(op.lock_mode or 8), Work.CATALOG),)
+    if kind in (OpKind.ATTACH_PARTITION, OpKind.DETACH_PARTITION):
+        return _partition_locks(op, table, version)
+    if kind in (OpKind.DISABLE_TRIGGER, OpKind.ENABLE_TRIGGER):
+        return (LockUse(table, LockMode.SHARE_ROW_EXCLUSIVE, Work.CATALOG),)
+    if kind in (OpKind.ROW_SECURITY, OpKind.CREATE_POLICY, OpKind.SET_SCHEMA, OpKind.RENAME_OBJECT):
+        return (LockUse(table, LockMode.ACCESS_EXCLUSIVE, Work.CATALOG),)
     if kind is OpKind.ALTER_TABLE:
         return (LockUse(table, LockMode(op.lock_mode or 8), Work.CATALOG),)
     if kind is OpKind.VACUUM:
@@ -122,10 +139,28 @@ def lock_uses(op: Op, *, index_table: TableRef | None = None) -> tuple[LockUse, 
     return ()
 
 
+def _partition_locks(op: Op, parent: TableRef, version: ServerVersion) -> tuple[LockUse, ...]:
+    """ATTACH scans the partition for rows outside its bound; DETACH ... CONCURRENTLY spares the parent."""
+    partition = op.partition or TableRef("?")
+    if op.kind is OpKind.ATTACH_PARTITION:
+        weak = version.has(ATTACH_SHARE_UPDATE_EXCLUSIVE)
+        mode = LockMode.SHARE_UPDATE_EXCLUSIVE if weak else LockMode.ACCESS_EXCLUSIVE
+        return (LockUse(parent, mode, Work.CATALOG), LockUse(partition, LockMode.ACCESS_EXCLUSIVE, Work.SCAN))
+    if op.concurrent or op.what == "FINALIZE":
+        return (
+            LockUse(parent, LockMode.SHARE_UPDATE_EXCLUSIVE, Work.CATALOG),
+            LockUse(partition, LockMode.ACCESS_EXCLUSIVE, Work.CATALOG),
+        )
+    return (
+        LockUse(parent, LockMode.ACCESS_EXCLUSIVE, Work.CATALOG),
+        LockUse(partition, LockMode.ACCESS_EXCLUSIVE, Work.CATALOG),
+    )
+
+
 def _constraint_locks(op: Op, table: TableRef) -> tuple[LockUse, ...]:
     constraint = op.constraint
     if constraint is Constraint.FOREIGN_KEY:
-        work = Work.CATALOG if op.not_valid else Work.SCAN
+        work = Work.CATALOG if op.not_valid or op.on_new_column else Work.SCAN
         own = LockUse(table, LockMode.SHARE_ROW_EXCLUSIVE, work)
         return (own, *(LockUse(ref, LockMode.SHARE_ROW_EXCLUSIVE, Work.CATALOG) for ref in op.references))
     if constraint is Constraint.CHECK:

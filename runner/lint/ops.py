@@ -40,6 +40,15 @@ class OpKind(StrEnum):
     DELETE = "delete"
     INSERT = "insert"
     SET_SETTING = "set_setting"
+    ATTACH_PARTITION = "attach_partition"
+    DETACH_PARTITION = "detach_partition"
+    SET_SCHEMA = "set_schema"  # ALTER TABLE/VIEW/TYPE/... SET SCHEMA
+    RENAME_OBJECT = "rename_object"  # any rename besides a table's or a column's
+    RENAME_ENUM_VALUE = "rename_enum_value"
+    DISABLE_TRIGGER = "disable_trigger"
+    ENABLE_TRIGGER = "enable_trigger"
+    ROW_SECURITY = "row_security"  # ALTER TABLE ... ENABLE/DISABLE/FORCE/NO FORCE ROW LEVEL SECURITY
+    CREATE_POLICY = "create_policy"
     OTHER = "other"
 
 
@@ -58,6 +67,15 @@ class Constraint(StrEnum):
     UNIQUE = "UNIQUE"
     PRIMARY_KEY = "PRIMARY KEY"
     EXCLUSION = "EXCLUDE"
+
+
+@dataclass(frozen=True)
+class RowBound:
+    """A WHERE clause that limits a statement to a range of one column: ``id BETWEEN 1 AND 5000``."""
+
+    column: str
+    rows: int  # at most this many rows if the column is unique
+    text: str  # as written, for messages
 
 
 @dataclass(frozen=True)
@@ -89,9 +107,19 @@ class Op:
     reads: tuple[TableRef, ...] = ()
     lock_mode: int | None = None  # LOCK TABLE's mode, 1 (ACCESS SHARE) .. 8 (ACCESS EXCLUSIVE)
     checks_not_null: str | None = None  # CHECK (col IS NOT NULL): that column
+    proves_not_null: tuple[str, ...] = ()  # a CHECK's IS NOT NULL tests joined by AND
     index_where: str | None = None  # a partial index's predicate, as written
     plain_columns: bool = True  # an index over plain columns (renderable as op.create_index)
     what: str = ""  # the command, for messages: "VACUUM FULL", "SET TABLESPACE"
+    only: bool = False  # CREATE INDEX ... ON ONLY: the partitioned table itself, not its partitions
+    if_not_exists: bool = False
+    partition: TableRef | None = None  # ATTACH/DETACH PARTITION: the partition
+    partition_of: TableRef | None = None  # CREATE TABLE ... PARTITION OF: the partitioned table
+    partition_key: tuple[str, ...] | None = None  # CREATE TABLE ... PARTITION BY: its plain key columns
+    default_partition: bool = False  # CREATE TABLE ... PARTITION OF ... DEFAULT
+    on_new_column: bool = False  # a constraint declared inline on a column this statement adds, all NULL
+    bound: RowBound | None = None  # UPDATE/DELETE/SELECT limited to a key range: at most that many rows
+    object_type: str | None = None  # for renames and moves: "index", "sequence", "view", "type", ...
 
     @property
     def sql(self) -> str:
@@ -126,6 +154,15 @@ _LABELS = {
     OpKind.UPDATE: "UPDATE",
     OpKind.DELETE: "DELETE",
     OpKind.INSERT: "INSERT",
+    OpKind.ATTACH_PARTITION: "ATTACH PARTITION",
+    OpKind.DETACH_PARTITION: "DETACH PARTITION",
+    OpKind.SET_SCHEMA: "SET SCHEMA",
+    OpKind.RENAME_OBJECT: "RENAME",
+    OpKind.RENAME_ENUM_VALUE: "RENAME VALUE",
+    OpKind.DISABLE_TRIGGER: "DISABLE TRIGGER",
+    OpKind.ENABLE_TRIGGER: "ENABLE TRIGGER",
+    OpKind.ROW_SECURITY: "ROW LEVEL SECURITY",
+    OpKind.CREATE_POLICY: "CREATE POLICY",
 }
 
 

@@ -7,7 +7,7 @@ of work:
 - ``short-lock-ddl``: catalog changes and short locks. A lock wait is cut short
   after 2 s (and retried by the runner) so traffic never queues behind it for long.
 - ``concurrent-build``: CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY,
-  VACUUM. These wait for every older transaction, and lock_timeout bounds that
+  DETACH PARTITION ... CONCURRENTLY, VACUUM. These wait for every older transaction, and lock_timeout bounds that
   wait too, so it is minutes; the build itself may take hours on a large table.
 - ``backfill``: UPDATE/DELETE/INSERT ... SELECT on tables that already have rows.
   Row-lock waits are bounded at seconds, the statement at its estimated duration.
@@ -57,7 +57,9 @@ PROFILES = {
     CONCURRENT_BUILD: Profile(CONCURRENT_BUILD, 300_000, 1_800_000, 43_200_000),
     BACKFILL: Profile(BACKFILL, 5_000, 300_000, 21_600_000),
 }
-_CONCURRENT_KINDS = (OpKind.CREATE_INDEX, OpKind.DROP_INDEX, OpKind.REINDEX)
+# DETACH PARTITION ... CONCURRENTLY also waits for older transactions, under lock_timeout: cut short, it
+# leaves the partition "pending detach" until DETACH ... FINALIZE (checked on PostgreSQL 15).
+_CONCURRENT_KINDS = (OpKind.CREATE_INDEX, OpKind.DROP_INDEX, OpKind.REINDEX, OpKind.DETACH_PARTITION)
 _DATA_KINDS = (OpKind.UPDATE, OpKind.DELETE, OpKind.INSERT)
 
 

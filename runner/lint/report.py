@@ -9,12 +9,13 @@ the strongest lock on a table that already has rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from runner.lint.estimate import about
 from runner.lint.findings import Acknowledgement, Finding, Severity
+from runner.lint.versions import ServerVersion
 from runner.session import Guards
 
 
@@ -121,6 +122,7 @@ class LintReport:
     sized: bool = False  # sized against a real database (otherwise every table is assumed large)
     database: str | None = None
     calibration_factor: float = 1.0
+    server_version: ServerVersion = field(default_factory=ServerVersion)  # the target's, or the assumed one
 
     def step(self, revision: str) -> StepRisk:
         for step in self.steps:
@@ -146,6 +148,7 @@ class LintReport:
             "sized": self.sized,
             "database": self.database,
             "calibration_factor": round(self.calibration_factor, 3),
+            **self.server_version.as_json(),
             "summary": self.counts(),
             "steps": [step.as_json() for step in self.steps],
             "findings": [finding.as_json() for finding in self.findings],
@@ -163,6 +166,8 @@ def summary_line(report: LintReport) -> str:
     )
     if acknowledged:
         text += f" ({acknowledged} acknowledged)"
+    if report.server_version.assumed:
+        text += f"; {report.server_version.major} assumed, as there is no database to ask"
     return text + "."
 
 

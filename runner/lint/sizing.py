@@ -21,6 +21,7 @@ from typing import Any
 
 import psycopg
 
+from runner.lint.catalog import CatalogFacts, read_facts
 from runner.lint.names import DEFAULT_SCHEMA, TableRef
 
 PAGE_BYTES = 8192
@@ -66,11 +67,19 @@ class Stats:
     search_path: tuple[str, ...] = ("public",)
     indexes: Mapping[str, str] = field(default_factory=dict, compare=False)  # "schema.index" -> table key
     database: str | None = None
+    catalog: CatalogFacts = field(default_factory=CatalogFacts, compare=False)
 
     @classmethod
-    def of(cls, *tables: TableStats, indexes: Mapping[str, str] | None = None) -> Stats:
+    def of(
+        cls,
+        *tables: TableStats,
+        indexes: Mapping[str, str] | None = None,
+        catalog: CatalogFacts | None = None,
+    ) -> Stats:
         """Stats built by hand (tests, a saved snapshot)."""
-        return cls(tables={t.key: t for t in tables}, indexes=dict(indexes or {}))
+        return cls(
+            tables={t.key: t for t in tables}, indexes=dict(indexes or {}), catalog=catalog or CatalogFacts()
+        )
 
     def find(self, ref: TableRef) -> TableStats | None:
         if ref.schema:
@@ -189,7 +198,13 @@ def read_stats(conn: psycopg.Connection[Any], tables: Iterable[TableRef | str] |
             not_null_checks=frozenset(checks[oid]),
         )
         found[stats.key] = stats
-    return Stats(tables=found, search_path=search_path, indexes=indexes, database=database)
+    return Stats(
+        tables=found,
+        search_path=search_path,
+        indexes=indexes,
+        database=database,
+        catalog=read_facts(conn, oids),
+    )
 
 
 def _rows(reltuples: float, live: int, table_bytes: int) -> int:

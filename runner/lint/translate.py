@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from runner.lint import data_ops, objects
 from runner.lint.alter import alter_table
-from runner.lint.exprs import call_name, const_text, range_vars, setting_value, walk_calls
+from runner.lint.exprs import call_name, const_text, setting_value, walk_calls
 from runner.lint.names import TableRef
 from runner.lint.ops import Op, OpKind
 from runner.lint.statements import Statement
@@ -33,17 +34,24 @@ def _create_table(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
             constraint = item.get("Constraint", {})
             if constraint.get("contype") == "CONSTR_FOREIGN" and constraint.get("pktable"):
                 references.append(TableRef.from_range_var(constraint["pktable"]))
+    parents = [item.get("RangeVar", {}) for item in node.get("inhRelations", ())]
+    bound = node.get("partbound")
+    spec = node.get("partspec")
     yield Op(
         OpKind.CREATE_TABLE,
         statement,
         TableRef.from_range_var(node["relation"]),
         references=tuple(references),
+        partition_of=TableRef.from_range_var(parents[0]) if bound and parents else None,
+        default_partition=bool(bound and bound.get("is_default")),
+        partition_key=_partition_key(spec) if spec else None,
     )
 
 
-def _create_table_as(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    into = node.get("into", {}).get("rel", {})
-    yield Op(OpKind.CREATE_TABLE, statement, TableRef.from_range_var(into), reads=tuple(range_vars(node)))
+def _partition_key(spec: dict[str, Any]) -> tuple[str, ...]:
+    """The key's plain columns, with "" for each part that is an expression."""
+    elements = [param.get("PartitionElem", {}) for param in spec.get("partParams", ())]
+    return tuple(element.get("name") or "" for element in elements)
 
 
 def _index(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
@@ -85,6 +93,8 @@ def _index(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
         unique=bool(node.get("unique")),
         index_where=where,
         plain_columns=plain,
+        only=not node["relation"].get("inh", False),
+        if_not_exists=bool(node.get("if_not_exists")),
     )
 
 
@@ -111,32 +121,6 @@ def _drop(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
             )
         else:
             yield Op(OpKind.OTHER, statement)
-
-
-def _rename(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    kind = node.get("renameType")
-    table = TableRef.from_range_var(node["relation"]) if node.get("relation") else None
-    if kind == "OBJECT_COLUMN" and node.get("relationType") in (None, "OBJECT_TABLE"):
-        yield Op(
-            OpKind.RENAME_COLUMN, statement, table, name=node.get("subname"), new_name=node.get("newname")
-        )
-    elif kind == "OBJECT_TABLE":
-        yield Op(OpKind.RENAME_TABLE, statement, table, new_name=node.get("newname"))
-    else:
-        yield Op(OpKind.OTHER, statement)
-
-
-def _alter_enum(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    ref = TableRef.from_names(node.get("typeName", []))
-    if node.get("newVal") is not None and node.get("oldVal") is None:
-        yield Op(OpKind.ADD_ENUM_VALUE, statement, name=ref.name, schema=ref.schema, value=node["newVal"])
-    else:
-        yield Op(OpKind.OTHER, statement)
-
-
-def _create_enum(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    ref = TableRef.from_names(node.get("typeName", []))
-    yield Op(OpKind.CREATE_TYPE, statement, name=ref.name, schema=ref.schema)
 
 
 def _truncate(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
@@ -197,31 +181,6 @@ def _cluster(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
     yield Op(OpKind.REWRITE_TABLE, statement, table, what="CLUSTER")
 
 
-def _update(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    reads = tuple(r for item in node.get("fromClause", ()) for r in range_vars(item))
-    yield Op(
-        OpKind.UPDATE,
-        statement,
-        TableRef.from_range_var(node["relation"]),
-        where=bool(node.get("whereClause")),
-        reads=reads,
-    )
-
-
-def _delete(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    yield Op(
-        OpKind.DELETE,
-        statement,
-        TableRef.from_range_var(node["relation"]),
-        where=bool(node.get("whereClause")),
-    )
-
-
-def _insert(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    reads = tuple(range_vars(node.get("selectStmt", {})))
-    yield Op(OpKind.INSERT, statement, TableRef.from_range_var(node["relation"]), reads=reads)
-
-
 def _set(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
     kind = node.get("kind")
     name = node.get("name")
@@ -234,7 +193,10 @@ def _set(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
 
 
 def _select(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
-    """``SELECT set_config('lock_timeout', '0', false)`` changes a setting too."""
+    """``SELECT set_config('lock_timeout', '0', false)`` changes a setting too; ``SELECT ... INTO`` copies."""
+    if node.get("intoClause"):
+        yield from data_ops.select_into(statement, node)
+        return
     found = False
     for call in walk_calls(node.get("targetList", ())):
         if call_name(call) == "set_config":
@@ -254,21 +216,23 @@ def _select(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
 
 _HANDLERS = {
     "CreateStmt": _create_table,
-    "CreateTableAsStmt": _create_table_as,
+    "CreateTableAsStmt": data_ops.create_table_as,
     "IndexStmt": _index,
     "DropStmt": _drop,
-    "RenameStmt": _rename,
+    "RenameStmt": objects.rename,
+    "AlterObjectSchemaStmt": objects.set_schema,
+    "CreatePolicyStmt": objects.create_policy,
     "AlterTableStmt": alter_table,
-    "AlterEnumStmt": _alter_enum,
-    "CreateEnumStmt": _create_enum,
+    "AlterEnumStmt": objects.alter_enum,
+    "CreateEnumStmt": objects.create_enum,
     "TruncateStmt": _truncate,
     "ReindexStmt": _reindex,
     "LockStmt": _lock,
     "VacuumStmt": _vacuum,
     "ClusterStmt": _cluster,
-    "UpdateStmt": _update,
-    "DeleteStmt": _delete,
-    "InsertStmt": _insert,
+    "UpdateStmt": data_ops.update,
+    "DeleteStmt": data_ops.delete,
+    "InsertStmt": data_ops.insert,
     "VariableSetStmt": _set,
     "SelectStmt": _select,
 }

@@ -52,6 +52,7 @@ def test_lint_json_on_the_example_project() -> None:
     assert enum["message"].startswith(
         "ALTER TYPE coordinator_action_type ADD VALUE 'stage_changed' can't be undone"
     )
+    assert (payload["server_version_num"], payload["server_version_assumed"]) == (140000, True)
 
 
 def test_lint_text_shows_the_risk_table_and_the_findings() -> None:
@@ -59,7 +60,9 @@ def test_lint_text_shows_the_risk_table_and_the_findings() -> None:
     assert result.exit_code == 0, result.output
     assert "Sizes    no database URL: every existing table assumed large" in result.stdout
     assert "[warn] IR101 enum-add-value" in result.stdout
-    assert result.stdout.rstrip().endswith("4 step(s), 6 finding(s): 0 block, 1 warn, 5 info.")
+    assert result.stdout.rstrip().endswith(
+        "4 step(s), 6 finding(s): 0 block, 1 warn, 5 info; PostgreSQL 14 assumed, as there is no database to ask."
+    )
 
 
 def test_unacknowledged_block_exits_4_and_an_acknowledgement_clears_it(tmp_path: Path) -> None:
@@ -135,6 +138,7 @@ def test_lint_with_a_database_sizes_the_tables(production_db: str, monkeypatch) 
     assert payload["current"] == [PRODUCTION_REVISION]
     note = next(f for f in payload["findings"] if f["code"] == "LK109" and f["table"] == "providers")
     assert "(providers is empty)" in note["message"]
+    assert payload["server_version_assumed"] is False and payload["server_version_num"] >= 150000
 
 
 def test_lint_reads_project_and_acknowledgements_from_a_playbook(tmp_path: Path, monkeypatch) -> None:

@@ -9,6 +9,7 @@ exists once it has a code, a slug, a summary, an explanation (shown by
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ class Rule:
     summary: str  # one sentence: what the rule catches
     explanation: str  # why it matters, what to do instead, when to acknowledge it
     check: Check = field(compare=False, repr=False)
+    recipe: str = ""  # the safe version as Alembic code, with example names (findings use the real ones)
 
     @property
     def family(self) -> str:
@@ -51,7 +53,9 @@ class Rule:
 _RULES: dict[str, Rule] = {}
 
 
-def rule(code: str, slug: str, *, summary: str, explanation: str) -> Callable[[Check], Check]:
+def rule(
+    code: str, slug: str, *, summary: str, explanation: str, recipe: str = ""
+) -> Callable[[Check], Check]:
     """Register a check function under a code and slug (both must be new)."""
     match = _CODE.match(code)
     if not match or match["family"] not in FAMILIES:
@@ -62,7 +66,9 @@ def rule(code: str, slug: str, *, summary: str, explanation: str) -> Callable[[C
         raise ValueError(f"rule {code} {slug} is registered twice")
 
     def register(check: Check) -> Check:
-        _RULES[code] = Rule(code, slug, " ".join(summary.split()), explanation.strip(), check)
+        _RULES[code] = Rule(
+            code, slug, " ".join(summary.split()), explanation.strip(), check, textwrap.dedent(recipe).strip()
+        )
         return check
 
     return register

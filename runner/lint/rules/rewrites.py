@@ -10,6 +10,7 @@ from runner.lint.locks import LockMode, Work
 from runner.lint.ops import Fill, OpKind
 from runner.lint.rules.code import INDENT, block, parenthesized_after, py
 from runner.lint.rules.registry import rule
+from runner.lint.versions import CONSTANT_DEFAULT
 
 AE = LockMode.ACCESS_EXCLUSIVE
 
@@ -87,16 +88,28 @@ and its indexes rebuilt under an ACCESS EXCLUSIVE lock. A function the linter do
 treated as volatile.
 
 Add the column without the default, set the default for new rows with ALTER COLUMN ... SET DEFAULT
-(catalog only), and backfill existing rows in batches outside the step's transaction.
+(catalog only), and backfill existing rows in batches outside the step's transaction. Before
+PostgreSQL 11 even a constant default rewrites the table; the verdict follows the target's release.
 """,
 )
 def volatile_default_rewrite(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.ADD_COLUMN):
-        if op.fill is not Fill.VOLATILE or op.table is None or ctx.is_exempt(op.table, number):
+        old_release = op.fill is Fill.CONSTANT and not ctx.version.has(CONSTANT_DEFAULT)
+        if (
+            not (op.fill is Fill.VOLATILE or old_release)
+            or op.table is None
+            or ctx.is_exempt(op.table, number)
+        ):
             continue
         size, ms = ctx.size(op.table), ctx.hold_ms(number)
         column, filler = op.name or "?", op.filler or "its default"
-        if filler == "an identity sequence":
+        if old_release:
+            why = (
+                f"{ctx.version.major} stores the default in every existing row; {CONSTANT_DEFAULT.release} and later "
+                "keep a constant default in the catalog"
+            )
+            default = "..."
+        elif filler == "an identity sequence":
             why = "an identity column draws a sequence value for every existing row"
             default = f"nextval('{op.table.name}_{column}_seq')"
         elif filler.endswith("serial") or filler in ("serial2", "serial4", "serial8"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from runner.lint.context import Origin, StepContext
@@ -11,15 +10,17 @@ from runner.lint.findings import Finding, Severity
 from runner.lint.locks import LockMode
 from runner.lint.names import TableRef
 from runner.lint.ops import Op, OpKind
-from runner.lint.rules.code import INDENT, block, joined, py
+from runner.lint.rules.code import block, joined, py
+from runner.lint.rules.data import batch_severity, batched, data_size_table, scope
 from runner.lint.rules.locks import create_index_code
 from runner.lint.rules.registry import rule
+from runner.lint.versions import ENUM_VALUE_IN_TRANSACTION
 
 AE = LockMode.ACCESS_EXCLUSIVE
 _DATA = (OpKind.UPDATE, OpKind.DELETE, OpKind.INSERT)
 
 
-def _no_transaction_command(op: Op) -> str | None:
+def _no_transaction_command(op: Op, ctx: StepContext) -> str | None:
     if op.kind is OpKind.CREATE_INDEX and op.concurrent:
         return "CREATE INDEX CONCURRENTLY"
     if op.kind is OpKind.DROP_INDEX and op.concurrent:
@@ -28,6 +29,10 @@ def _no_transaction_command(op: Op) -> str | None:
         return "REINDEX CONCURRENTLY"
     if op.kind is OpKind.VACUUM or (op.kind is OpKind.REWRITE_TABLE and op.what.startswith("VACUUM")):
         return "VACUUM"
+    if op.kind is OpKind.DETACH_PARTITION and op.concurrent:
+        return "ALTER TABLE ... DETACH CONCURRENTLY"
+    if op.kind is OpKind.ADD_ENUM_VALUE and not ctx.version.has(ENUM_VALUE_IN_TRANSACTION):
+        return f"ALTER TYPE ... ADD VALUE, before {ENUM_VALUE_IN_TRANSACTION.release},"
     return None
 
 
@@ -36,8 +41,8 @@ def _no_transaction_command(op: Op) -> str | None:
     "concurrently-in-transaction",
     summary="CONCURRENTLY operations and VACUUM can't run inside the step's transaction.",
     explanation="""
-CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY and VACUUM refuse to run
-inside a transaction block (SQLSTATE 25001), and Alembic runs each revision in one. Such a step fails
+CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, DETACH PARTITION ...
+CONCURRENTLY and VACUUM refuse to run inside a transaction block (SQLSTATE 25001), and Alembic runs each revision in one. Such a step fails
 every time, before any of it commits. In Alembic, put the statement in
 op.get_context().autocommit_block(), which commits what came before, runs the statement on its own,
 and opens a new transaction for the rest. The runner then treats the step as non-transactional:
@@ -47,7 +52,7 @@ a failure in it can leave an INVALID index behind, which the runner checks for.
 def concurrently_in_transaction(ctx: StepContext) -> Iterator[Finding]:
     seen: set[int] = set()
     for op in ctx.ops:
-        command = _no_transaction_command(op)
+        command = _no_transaction_command(op, ctx)
         if command is None or not op.statement.in_transaction or op.statement.position in seen:
             continue
         seen.add(op.statement.position)
@@ -64,27 +69,6 @@ def concurrently_in_transaction(ctx: StepContext) -> Iterator[Finding]:
         yield ctx.finding("TX101", Severity.WARN, message, help, table=op.table, op=op)
 
 
-def _batched(sql: str) -> list[str]:
-    """The statement as a loop of short transactions over an integer key ``id``."""
-    match = re.search(r"\s+WHERE\s+", sql, re.IGNORECASE)
-    base, condition = (sql[: match.start()], sql[match.end() :]) if match else (sql, "")
-    escaped = (base.replace("{", "{{").replace("}", "}}"), condition.replace("{", "{{").replace("}", "}}"))
-    where = f"({escaped[1]}) AND " if condition else ""
-    statement = f"{escaped[0]} WHERE {where}id >= {{start}} AND id < {{start + 10_000}}"
-    return [
-        "with op.get_context().autocommit_block():",
-        INDENT + "for start in range(0, MAX_ID + 1, 10_000):  # one short transaction per batch",
-        INDENT * 2 + f"op.execute(f{py(statement)})",
-    ]
-
-
-def _data_size_table(ctx: StepContext, number: int, op: Op) -> TableRef | None:
-    if op.kind is OpKind.INSERT:
-        reads = [ref for ref in op.reads if not ctx.is_exempt(ref, number)]
-        return reads[0] if reads else None
-    return None if ctx.is_exempt(op.table, number) else op.table
-
-
 @rule(
     "TX102",
     "backfill-in-transaction",
@@ -93,7 +77,8 @@ def _data_size_table(ctx: StepContext, number: int, op: Op) -> TableRef | None:
 A data change inside the migration's transaction keeps every row it touches locked against other
 writers until the step commits, and one long transaction holds back VACUUM for the whole database.
 If it fails near the end, all of it rolls back and the time is lost. Severity grows with the rows the
-statement can touch (all of them, when the WHERE clause can't be sized).
+statement can touch: all of them when the WHERE clause can't be sized, and at most the range when it
+bounds a unique key (WHERE id BETWEEN 1 AND 5000); a batch of up to 10,000 rows is noted only.
 
 Backfill in batches outside the step's transaction: op.get_context().autocommit_block() with one
 short statement per batch of keys, each its own transaction. The runner gives steps that change data
@@ -106,20 +91,16 @@ def backfill_in_transaction(ctx: StepContext) -> Iterator[Finding]:
             continue
         if op.kind is OpKind.INSERT and not op.reads:
             continue  # INSERT ... VALUES: a handful of rows
-        sized = _data_size_table(ctx, number, op)
+        sized = data_size_table(ctx, number, op)
         if sized is None:
             continue
         size, ms = ctx.size(sized), ctx.hold_ms(number)
         if op.kind is OpKind.INSERT:
-            what = f"INSERT INTO {op.table} ... SELECT copies rows from {sized}"
+            rows = scope(ctx, op, of_table=True) if ctx.row_cap(op) is not None else f"rows from {sized}"
+            what = f"INSERT INTO {op.table} ... SELECT copies {rows}"
         else:
             command, verb = ("UPDATE", "changes") if op.kind is OpKind.UPDATE else ("DELETE FROM", "deletes")
-            scope = (
-                f"the rows its WHERE clause matches, up to every row of {op.table}"
-                if op.where
-                else f"every row of {op.table}"
-            )
-            what = f"{command} {op.table} {verb} {scope}"
+            what = f"{command} {op.table} {verb} {scope(ctx, op)}"
         message = (
             f"{what}. It runs inside the step's transaction, so each row it writes stays locked against other "
             "writers until the step commits, and the open transaction holds back VACUUM: "
@@ -127,11 +108,11 @@ def backfill_in_transaction(ctx: StepContext) -> Iterator[Finding]:
         )
         help = (
             "Do it in batches outside the step's transaction, each batch its own short transaction:\n"
-            + block(*_batched(op.sql))
+            + block(*batched(op.sql))
         )
         yield ctx.finding(
             "TX102",
-            ctx.grade(size, ms),
+            batch_severity(ctx, op, ctx.grade(size, ms)),
             message,
             help,
             table=op.table,
@@ -170,7 +151,7 @@ def lock_held_during_data_change(ctx: StepContext) -> Iterator[Finding]:
             held[use.table.key] = (number, op, use.mode, use.table)
         if op.kind not in _DATA or (op.kind is OpKind.INSERT and not op.reads):
             continue
-        sized = _data_size_table(ctx, number, op)
+        sized = data_size_table(ctx, number, op)
         if sized is None:
             continue
         own = ctx.op_ms(number)
@@ -191,11 +172,10 @@ def lock_held_during_data_change(ctx: StepContext) -> Iterator[Finding]:
             help = (
                 "Split the step: the schema change in one revision, the data change in the next, in batches "
                 "outside the transaction:\n"
-                + block("# revision 1: only the schema change", "# revision 2:", *_batched(op.sql))
+                + block("# revision 1: only the schema change", "# revision 2:", *batched(op.sql))
             )
-            yield ctx.finding(
-                "TX103", ctx.grade(size, ms), message, help, table=table, lock=mode, ms=ms, op=lock_op
-            )
+            severity = batch_severity(ctx, op, ctx.grade(size, ms))
+            yield ctx.finding("TX103", severity, message, help, table=table, lock=mode, ms=ms, op=lock_op)
 
 
 @rule(

@@ -8,7 +8,7 @@ from runner.lint.context import StepContext
 from runner.lint.findings import Finding
 from runner.lint.locks import LockMode, Work
 from runner.lint.names import TableRef
-from runner.lint.ops import Constraint, OpKind
+from runner.lint.ops import Constraint, Fill, Op, OpKind
 from runner.lint.rules.code import (
     INDENT,
     block,
@@ -18,12 +18,14 @@ from runner.lint.rules.code import (
     table_args,
 )
 from runner.lint.rules.registry import rule
+from runner.lint.versions import NOT_NULL_FROM_CHECK
 
 SHARE, SRE, AE = LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_EXCLUSIVE
 _SHORT_NOTE_KINDS = {OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DROP_INDEX, OpKind.LOCK_TABLE}
 
 
-def _validate_later(table: TableRef, name: str) -> str:
+def validate_later(table: TableRef, name: str) -> str:
+    """op.execute(...) of the VALIDATE CONSTRAINT that follows an ADD ... NOT VALID."""
     return f"op.execute({py(f'ALTER TABLE {table} VALIDATE CONSTRAINT {name}')})"
 
 
@@ -44,18 +46,34 @@ key on a table created earlier in the same step is exempt (see LK110 for the ref
 )
 def foreign_key_validates(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.ADD_CONSTRAINT):
-        if op.constraint is not Constraint.FOREIGN_KEY or op.not_valid or op.table is None:
+        if (
+            op.constraint is not Constraint.FOREIGN_KEY
+            or op.not_valid
+            or op.on_new_column
+            or op.table is None
+        ):
             continue
-        if ctx.is_exempt(op.table, number):
-            continue
+        if ctx.is_exempt(op.table, number) or ctx.partitioned_table(op.table, number):
+            continue  # a partitioned table: LK113
         reference = op.references[0] if op.references else TableRef("?")
         size, ms = ctx.size(op.table), ctx.hold_ms(number)
         name = op.name or f"{op.table.name}_{'_'.join(op.columns) or 'fk'}_fkey"
+        held = ctx.held_before(number, op.table)
+        if held and held[0] > SRE:
+            mode, earlier = held
+            locks = (
+                f"while the {mode.label} lock {earlier.label.removesuffix(f' on {op.table}')} took on {op.table} "
+                f"earlier in this transaction is still held, which blocks {mode.blocks(str(op.table))}, and holds a "
+                f"SHARE ROW EXCLUSIVE lock on {reference}, which blocks every INSERT, UPDATE and DELETE on it"
+            )
+        else:
+            locks = (
+                "while holding SHARE ROW EXCLUSIVE locks on both, which block every INSERT, UPDATE and DELETE on "
+                f"{op.table} and {reference}"
+            )
         message = (
             f"ADD CONSTRAINT {name} FOREIGN KEY on {op.table} checks every existing row of {op.table} against "
-            f"{reference} while holding SHARE ROW EXCLUSIVE locks on both, which block every INSERT, UPDATE "
-            f"and DELETE on {op.table} and {reference} {ctx.until(op)}: "
-            f"{ctx.duration(size, ms, 'the validation scan')}."
+            f"{reference} {locks} {ctx.until(op)}: {ctx.duration(size, ms, 'the validation scan')}."
         )
         schemas = ""
         if op.table.schema:
@@ -69,10 +87,40 @@ def foreign_key_validates(ctx: StepContext) -> Iterator[Finding]:
                 f"op.create_foreign_key({py(name)}, {py(op.table.name)}, {py(reference.name)}, "
                 f"{py_list(op.columns)}, {py_list(op.ref_columns or ('id',))}{schemas}, postgresql_not_valid=True)",
                 "# in the next revision:",
-                _validate_later(op.table, name),
+                validate_later(op.table, name),
             )
         )
+        inline = _inline_column(ctx, number, op, name, reference)
+        if inline:
+            help = (
+                f"Declare it in the ADD COLUMN itself: PostgreSQL then marks it valid without reading a row, "
+                f"because every value of a new column without a default is NULL:\n{block(inline)}\nor {help[0].lower()}"
+                + help[1:]
+            )
         yield ctx.finding("LK103", ctx.grade(size, ms), message, help, table=op.table, lock=SRE, ms=ms, op=op)
+
+
+def _inline_column(ctx: StepContext, number: int, op: Op, name: str, reference: TableRef) -> str | None:
+    """op.execute("ALTER TABLE t ADD COLUMN c type CONSTRAINT name REFERENCES r (id)") for a column just added.
+
+    That is what ``op.add_column(..., sa.Column(..., sa.ForeignKey(...)))`` means, but Alembic renders it as
+    ADD COLUMN, then a separate ADD FOREIGN KEY that checks every row.
+    """
+    if len(op.columns) != 1 or op.table is None:
+        return None
+    for earlier in range(number - 1, -1, -1):
+        added = ctx.ops[earlier]
+        if added.kind is not OpKind.ADD_COLUMN or added.name != op.columns[0] or added.table != op.table:
+            continue
+        if added.fill is not Fill.NULL or added.statement.segment != op.statement.segment:
+            return None
+        columns = f" ({', '.join(op.ref_columns)})" if op.ref_columns else ""
+        sql = (
+            f"ALTER TABLE {op.table} ADD COLUMN {added.name} {added.type_name} CONSTRAINT {name} "
+            f"REFERENCES {reference}{columns}"
+        )
+        return f"op.execute({py(sql)})  # instead of op.add_column(... sa.ForeignKey(...))"
+    return None
 
 
 @rule(
@@ -109,7 +157,7 @@ def check_constraint_validates(ctx: StepContext) -> Iterator[Finding]:
                 f"op.create_check_constraint({py(name)}, {table_args(op.table)}, "
                 f"{py(parenthesized_after(op.sql, 'CHECK'))}, postgresql_not_valid=True)",
                 "# in the next revision:",
-                _validate_later(op.table, name),
+                validate_later(op.table, name),
             )
         )
         yield ctx.finding("LK104", ctx.grade(size, ms), message, help, table=op.table, lock=AE, ms=ms, op=op)
@@ -145,6 +193,11 @@ def set_not_null_scans(ctx: StepContext) -> Iterator[Finding]:
             f"EXCLUSIVE lock, which blocks {AE.blocks(str(op.table))} {ctx.until(op)}: "
             f"{ctx.duration(size, ms, 'the scan')}."
         )
+        if not ctx.version.has(NOT_NULL_FROM_CHECK):
+            message += (
+                f" {ctx.version.major} can't use a validated CHECK (col IS NOT NULL) instead: that needs "
+                f"{NOT_NULL_FROM_CHECK.release}."
+            )
         help = (
             "Prove it first with a CHECK constraint added NOT VALID and validated; SET NOT NULL then uses the "
             "constraint instead of scanning (PostgreSQL 12 and later):\n"
@@ -152,7 +205,7 @@ def set_not_null_scans(ctx: StepContext) -> Iterator[Finding]:
                 f"op.create_check_constraint({py(check)}, {table_args(op.table)}, {py(f'{column} IS NOT NULL')}, "
                 "postgresql_not_valid=True)",
                 "# in the next revision:",
-                _validate_later(op.table, check),
+                validate_later(op.table, check),
                 f"op.alter_column({py(op.table.name)}, {py(column)}, nullable=False)",
                 f"op.drop_constraint({py(check)}, {py(op.table.name)})",
             )
@@ -183,6 +236,8 @@ def constraint_builds_index(ctx: StepContext) -> Iterator[Finding]:
             continue
         if ctx.is_exempt(op.table, number):
             continue
+        if op.constraint is not Constraint.EXCLUSION and ctx.partitioned_table(op.table, number):
+            continue  # a partitioned table: LK112
         size, ms = ctx.size(op.table), ctx.hold_ms(number)
         kind = str(op.constraint)
         name = (
@@ -213,39 +268,3 @@ def constraint_builds_index(ctx: StepContext) -> Iterator[Finding]:
                 + block(*lines)
             )
         yield ctx.finding("LK106", ctx.grade(size, ms), message, help, table=op.table, lock=AE, ms=ms, op=op)
-
-
-@rule(
-    "LK111",
-    "validate-in-same-transaction",
-    summary="VALIDATE CONSTRAINT in the same transaction as its ADD ... NOT VALID keeps the strong lock for "
-    "the whole scan.",
-    explanation="""
-Adding a constraint NOT VALID and validating it later is the safe pattern only if "later" is another
-transaction. ADD CONSTRAINT takes SHARE ROW EXCLUSIVE (foreign key) or ACCESS EXCLUSIVE (check) and
-keeps it until commit; a VALIDATE CONSTRAINT in the same transaction then scans the table while that
-lock is still held, which is no better than adding the constraint validated.
-
-Validate in the next revision, or after an autocommit_block() boundary.
-""",
-)
-def validate_in_same_transaction(ctx: StepContext) -> Iterator[Finding]:
-    for number, op in ctx.ops_of(OpKind.VALIDATE_CONSTRAINT):
-        if op.table is None or not op.name or ctx.is_exempt(op.table, number):
-            continue
-        added = ctx.not_valid_constraints.get((op.table.key, op.name))
-        if added is None or added[0] != op.statement.segment or not op.statement.in_transaction:
-            continue
-        mode = SRE if added[1] is Constraint.FOREIGN_KEY else AE
-        size, ms = ctx.size(op.table), ctx.hold_ms(number)
-        message = (
-            f"VALIDATE CONSTRAINT {op.name} runs in the same transaction that added it NOT VALID, so the "
-            f"{mode.label} lock ADD CONSTRAINT took on {op.table} is still held during the validation scan; it "
-            f"blocks {mode.blocks(str(op.table))} {ctx.until(op)}: {ctx.duration(size, ms, 'the validation scan')}."
-        )
-        help = "Validate it after the commit, in the next revision or in an autocommit block:\n" + block(
-            _validate_later(op.table, op.name), autocommit=True
-        )
-        yield ctx.finding(
-            "LK111", ctx.grade(size, ms), message, help, table=op.table, lock=mode, ms=ms, op=op
-        )

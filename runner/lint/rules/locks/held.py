@@ -1,4 +1,4 @@
-"""LK: locks held until the step commits: an explicit LOCK TABLE, and the brief ones a plan notes."""
+"""LK: locks held until the step commits: an explicit LOCK TABLE, a validation under ADD's lock, brief notes."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from runner.lint.rules.code import (
     joined,
     py,
 )
+from runner.lint.rules.locks.constraints import validate_later
 from runner.lint.rules.registry import rule
 
 SHARE, SRE, AE = LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_EXCLUSIVE
 _SHORT_NOTE_KINDS = {OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DROP_INDEX, OpKind.LOCK_TABLE}
+_PARTITION_KINDS = {OpKind.CREATE_TABLE, OpKind.ATTACH_PARTITION, OpKind.DETACH_PARTITION}
 
 
 @rule(
@@ -78,8 +80,8 @@ def short_access_exclusive_lock(ctx: StepContext) -> Iterator[Finding]:
     grouped: dict[str, list[tuple[int, Op]]] = {}
     tables: dict[str, TableRef] = {}
     for number, op in enumerate(ctx.ops):
-        if op.kind in _SHORT_NOTE_KINDS:
-            continue
+        if op.kind in _SHORT_NOTE_KINDS or op.kind in _PARTITION_KINDS:
+            continue  # reported with their own rules (LK108, LK114-LK116)
         for use in ctx.uses(number):
             if use.mode is not AE or use.work is not Work.CATALOG or ctx.is_exempt(use.table, number):
                 continue
@@ -122,9 +124,15 @@ def _describe_ops(ops: list[Op]) -> str:
             OpKind.SET_NOT_NULL: "SET NOT NULL",
             OpKind.ALTER_COLUMN_TYPE: "ALTER COLUMN TYPE",
             OpKind.ADD_CONSTRAINT: "ADD CONSTRAINT",
+            OpKind.SET_SCHEMA: "SET SCHEMA",
+            OpKind.RENAME_OBJECT: f"RENAME {str(op.object_type).upper()}",
+            OpKind.ROW_SECURITY: f"{op.value} ROW LEVEL SECURITY",
+            OpKind.CREATE_POLICY: "CREATE POLICY",
         }.get(op.kind, "ALTER TABLE")
         labels.setdefault(label, [])
-        name = op.new_name if op.kind is OpKind.RENAME_TABLE else op.name
+        name = op.new_name if op.kind in (OpKind.RENAME_TABLE, OpKind.SET_SCHEMA) else op.name
+        if op.kind is OpKind.ROW_SECURITY:
+            name = None
         if name:
             labels[label].append(name)
     parts = []
@@ -160,8 +168,8 @@ def foreign_key_locks_referenced_table(ctx: StepContext) -> Iterator[Finding]:
         if op.kind is OpKind.CREATE_TABLE and op.table:
             source = f"CREATE TABLE {op.table}"
         elif op.kind is OpKind.ADD_CONSTRAINT and op.constraint is Constraint.FOREIGN_KEY and op.table:
-            if not op.not_valid and not ctx.is_exempt(op.table, number):
-                continue  # LK103 reports both tables
+            if not op.not_valid and not op.on_new_column and not ctx.is_exempt(op.table, number):
+                continue  # LK103 (LK113 on a partitioned table) reports both tables
             source = f"ADD CONSTRAINT {op.name or 'FOREIGN KEY'} on {op.table}"
         else:
             continue
@@ -194,3 +202,39 @@ def foreign_key_locks_referenced_table(ctx: StepContext) -> Iterator[Finding]:
     yield ctx.finding(
         "LK110", Severity.INFO, message, help, table=next(iter(tables.values())), lock=SRE, ms=ms, op=first
     )
+
+
+@rule(
+    "LK111",
+    "validate-in-same-transaction",
+    summary="VALIDATE CONSTRAINT in the same transaction as its ADD ... NOT VALID keeps the strong lock for "
+    "the whole scan.",
+    explanation="""
+Adding a constraint NOT VALID and validating it later is the safe pattern only if "later" is another
+transaction. ADD CONSTRAINT takes SHARE ROW EXCLUSIVE (foreign key) or ACCESS EXCLUSIVE (check) and
+keeps it until commit; a VALIDATE CONSTRAINT in the same transaction then scans the table while that
+lock is still held, which is no better than adding the constraint validated.
+
+Validate in the next revision, or after an autocommit_block() boundary.
+""",
+)
+def validate_in_same_transaction(ctx: StepContext) -> Iterator[Finding]:
+    for number, op in ctx.ops_of(OpKind.VALIDATE_CONSTRAINT):
+        if op.table is None or not op.name or ctx.is_exempt(op.table, number):
+            continue
+        added = ctx.not_valid_constraints.get((op.table.key, op.name))
+        if added is None or added[0] != op.statement.segment or not op.statement.in_transaction:
+            continue
+        mode = SRE if added[1] is Constraint.FOREIGN_KEY else AE
+        size, ms = ctx.size(op.table), ctx.hold_ms(number)
+        message = (
+            f"VALIDATE CONSTRAINT {op.name} runs in the same transaction that added it NOT VALID, so the "
+            f"{mode.label} lock ADD CONSTRAINT took on {op.table} is still held during the validation scan; it "
+            f"blocks {mode.blocks(str(op.table))} {ctx.until(op)}: {ctx.duration(size, ms, 'the validation scan')}."
+        )
+        help = "Validate it after the commit, in the next revision or in an autocommit block:\n" + block(
+            validate_later(op.table, op.name), autocommit=True
+        )
+        yield ctx.finding(
+            "LK111", ctx.grade(size, ms), message, help, table=op.table, lock=mode, ms=ms, op=op
+        )

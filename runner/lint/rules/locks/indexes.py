@@ -18,6 +18,7 @@ from runner.lint.rules.code import (
     table_args,
 )
 from runner.lint.rules.registry import rule
+from runner.lint.versions import REINDEX_CONCURRENTLY
 
 SHARE, SRE, AE = LockMode.SHARE, LockMode.SHARE_ROW_EXCLUSIVE, LockMode.ACCESS_EXCLUSIVE
 _SHORT_NOTE_KINDS = {OpKind.DROP_TABLE, OpKind.TRUNCATE, OpKind.DROP_INDEX, OpKind.LOCK_TABLE}
@@ -63,14 +64,25 @@ def create_index_non_concurrently(ctx: StepContext) -> Iterator[Finding]:
     for number, op in ctx.ops_of(OpKind.CREATE_INDEX):
         if op.concurrent or op.table is None or ctx.is_exempt(op.table, number):
             continue
+        if ctx.partitioned_table(op.table, number) or (op.only and ctx.stats is None):
+            continue  # CONCURRENTLY is refused there: LK112 (ON ONLY builds nothing on a partitioned table)
         size, ms = ctx.size(op.table), ctx.hold_ms(number)
+        held = ctx.held_before(number, op.table)
+        if held and held[0] > SHARE:  # e.g. sa.Column(..., index=True): ADD COLUMN, then CREATE INDEX
+            mode, earlier = held
+            under = (
+                f"while the {mode.label} lock {earlier.label.removesuffix(f' on {op.table}')} took earlier in this "
+                f"transaction is still held, which blocks {mode.blocks(str(op.table))}"
+            )
+        else:
+            mode, under = SHARE, f"under a SHARE lock, which blocks {SHARE.blocks(str(op.table))}"
         message = (
-            f"CREATE INDEX {op.name or '(unnamed)'} builds the index on {op.table} under a SHARE lock, which "
-            f"blocks {SHARE.blocks(str(op.table))} {ctx.until(op)}: {ctx.duration(size, ms, 'the build')}."
+            f"CREATE INDEX {op.name or '(unnamed)'} builds the index on {op.table} {under} {ctx.until(op)}: "
+            f"{ctx.duration(size, ms, 'the build')}."
         )
         help = "Build it concurrently, outside the step's transaction:\n" + create_index_code(op)
         yield ctx.finding(
-            "LK101", ctx.grade(size, ms), message, help, table=op.table, lock=SHARE, ms=ms, op=op
+            "LK101", ctx.grade(size, ms), message, help, table=op.table, lock=mode, ms=ms, op=op
         )
 
 
@@ -167,4 +179,13 @@ def reindex_non_concurrently(ctx: StepContext) -> Iterator[Finding]:
         help = "Rebuild it concurrently, outside the step's transaction:\n" + block(
             f"op.execute({py(concurrently(op.sql, 'INDEX|TABLE|SCHEMA|DATABASE|SYSTEM'))})", autocommit=True
         )
+        if not ctx.version.has(REINDEX_CONCURRENTLY):
+            help = (
+                f"{ctx.version.major} has no REINDEX CONCURRENTLY ({REINDEX_CONCURRENTLY.release} and later): build a "
+                "new index concurrently next to the old one, then drop the old one concurrently:\n"
+                + block(
+                    "# CREATE INDEX CONCURRENTLY new_name ON ...; DROP INDEX CONCURRENTLY old_name",
+                    autocommit=True,
+                )
+            )
         yield ctx.finding("LK107", severity, message, help, table=table, lock=SHARE, ms=ms, op=op)
