@@ -142,6 +142,7 @@ def show_report(found: Status, report: LintReport) -> None:
         else "no database URL: every existing table assumed large"
     )
     stdout.print(f"Sizes    {sized}", markup=False)
+    stdout.print(f"Server   {report.server_version.text()}", markup=False)
     if not report.steps:
         stdout.print("Nothing pending: nothing to lint.", markup=False)
         return
@@ -197,7 +198,12 @@ def add_risks(payload: dict[str, Any], report: LintReport) -> None:
         risk = by_revision.get(step["revision"])
         step["risk"] = risk.as_json() if risk else None
         step["findings"] = [f.as_json() for f in report.findings_for(step["revision"])]
-    payload["lint"] = {"sized": report.sized, "database": report.database, "summary": report.counts()}
+    payload["lint"] = {
+        "sized": report.sized,
+        "database": report.database,
+        **report.server_version.as_json(),
+        "summary": report.counts(),
+    }
 
 
 def show_risks(report: LintReport) -> None:
