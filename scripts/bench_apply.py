@@ -30,11 +30,11 @@ from alembic.config import Config  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from runner.audit import AuditLog  # noqa: E402
-from runner.executor import Executor  # noqa: E402
-from runner.project import AlembicProject  # noqa: E402
+from runner.plan.project import AlembicProject  # noqa: E402
+from runner.rehearsal.throwaway import throwaway_postgres  # noqa: E402
 from runner.run import RunSettings, new_run_id  # noqa: E402
+from runner.run.executor import Executor  # noqa: E402
 from runner.target import DatabaseTarget  # noqa: E402
-from runner.throwaway import throwaway_postgres  # noqa: E402
 from tests.projects.generate import write_project  # noqa: E402
 
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from examples.credentialmate.fill import conninfo_from_url, fill  # noqa: E402
-from runner.throwaway import throwaway_postgres  # noqa: E402
+from runner.rehearsal.throwaway import throwaway_postgres  # noqa: E402
 
 INI = "examples/credentialmate/alembic.ini"
 PLAYBOOK = "playbooks/credentialmate-rehearsal.yaml"

@@ -71,11 +71,11 @@ PROJECTS = ROOT / "tests" / "projects"
 def run_apply():
     """Run the executor in-process against a test database; returns (result, audit events)."""
     from runner.audit import AuditLog
-    from runner.executor import Executor
-    from runner.project import AlembicProject
-    from runner.retry import LockRetryPolicy
-    from runner.run import RunSettings, new_run_id
-    from runner.session import Guards
+    from runner.guards import Guards
+    from runner.plan.project import AlembicProject
+    from runner.run.executor import Executor
+    from runner.run.result import RunSettings, new_run_id
+    from runner.run.retry import LockRetryPolicy
     from runner.target import DatabaseTarget
 
     def run(

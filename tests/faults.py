@@ -24,9 +24,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
-from runner.runlock import LOCK_CLASS, LOCK_OBJECT
+from runner.database.runlock import LOCK_CLASS, LOCK_OBJECT
+from runner.rehearsal.throwaway import LocalCluster
 from runner.target import DatabaseTarget
-from runner.throwaway import LocalCluster
 from tests.cli import ROOT, run_cli
 
 T = TypeVar("T")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from contextlib import closing
 
-from runner.decision import Action, Decision, halt
-from runner.history import rows_for_run
-from runner.retry import LockRetryPolicy
-from runner.run import RunHooks, RunStatus
-from runner.session import Guards
+from runner.database.history import rows_for_run
+from runner.guards import Guards
+from runner.run.decision import Action, Decision, halt
+from runner.run.hooks import RunHooks
+from runner.run.result import RunStatus
+from runner.run.retry import LockRetryPolicy
 from tests import pg
 from tests.conftest import EXAMPLE_HEAD, EXAMPLE_PENDING, PRODUCTION_REVISION, events_named
 

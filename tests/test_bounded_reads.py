@@ -18,7 +18,7 @@ from contextlib import closing, contextmanager, suppress
 import psycopg
 import pytest
 
-from runner import db, reads
+from runner.database import connections, reads
 from runner.target import DatabaseTarget
 from tests import pg
 from tests.cli import run_cli
@@ -163,7 +163,7 @@ def test_a_read_queued_behind_a_waiting_alter_names_the_queue(production_db):
     target = DatabaseTarget.parse(pg.url_for(production_db))
     with (
         holding(production_db, "SELECT count(*) FROM alembic_version", application_name="report-job"),
-        closing(db.connect(target)) as ours,
+        closing(connections.connect(target)) as ours,
         closing(psycopg.connect(**target.connect_kwargs(), autocommit=True)) as alter,
     ):
         waiting = alter.cursor()
@@ -177,7 +177,7 @@ def test_a_read_queued_behind_a_waiting_alter_names_the_queue(production_db):
         _wait_until_waiting(ours, alter_pid)
         reads.bound(ours, lock_timeout_ms=100)
         with pytest.raises(reads.ReadBlocked) as refused:
-            db.read_heads(ours, db.VersionTable())
+            connections.read_heads(ours, connections.VersionTable())
         ours.execute("SELECT pg_cancel_backend(%s)", [alter_pid])
         thread.join(10)
     message = refused.value.message
@@ -191,7 +191,7 @@ def test_a_read_queued_behind_a_waiting_alter_names_the_queue(production_db):
 
 def test_every_runner_connection_starts_bounded(production_db):
     """A fresh runner connection has the read lock_timeout and statement_timeout before its first query."""
-    with closing(db.connect(DatabaseTarget.parse(pg.url_for(production_db)))) as conn:
+    with closing(connections.connect(DatabaseTarget.parse(pg.url_for(production_db)))) as conn:
         assert conn.execute("SHOW lock_timeout").fetchone() == ("2s",)
         assert conn.execute("SHOW statement_timeout").fetchone() == ("30s",)
 

@@ -11,8 +11,8 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from runner.project import AlembicProject
-from runner.run import RunStatus
+from runner.plan.project import AlembicProject
+from runner.run.result import RunStatus
 from tests import pg
 from tests.cli import run_cli
 from tests.conftest import PROJECTS, events_named

@@ -7,7 +7,7 @@ from contextlib import closing
 import psycopg
 import pytest
 
-from runner import runlock
+from runner.database import runlock
 from runner.target import DatabaseTarget
 from tests import pg
 from tests.cli import run_cli

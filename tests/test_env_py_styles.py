@@ -7,8 +7,8 @@ from contextlib import closing
 
 import pytest
 
-from runner.run import RunStatus
-from runner.session import Guards
+from runner.guards import Guards
+from runner.run.result import RunStatus
 from tests import pg
 from tests.conftest import PROJECTS, events_named
 

@@ -15,8 +15,8 @@ from contextlib import ExitStack, closing
 import psycopg
 import pytest
 
+from runner.rehearsal.throwaway import LocalCluster
 from runner.target import DatabaseTarget
-from runner.throwaway import LocalCluster
 from tests import pg
 from tests.cli import run_cli
 from tests.projects.generate import write_project
@@ -126,7 +126,7 @@ def test_a_wrapper_that_fails_before_calling_env_py_is_invalid_input(tmp_path):
 def test_within_wrapper_carries_the_body_out_of_the_wrappers_context():
     """The body's value or error comes out after the wrapper's context closed; env.py runs inside call straight through."""
     from runner.errors import ConfigError
-    from runner.project import AlembicProject
+    from runner.plan.project import AlembicProject
     from tests.conftest import EXAMPLE_INI
 
     project = AlembicProject.load(EXAMPLE_INI)

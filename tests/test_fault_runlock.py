@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from contextlib import closing
 
-from runner.retry import LockRetryPolicy
-from runner.run import RunHooks, RunStatus
-from runner.runlock import LOST_MESSAGE
-from runner.session import Guards
+from runner.database.runlock import LOST_MESSAGE
+from runner.guards import Guards
+from runner.run.hooks import RunHooks
+from runner.run.result import RunStatus
+from runner.run.retry import LockRetryPolicy
 from tests import pg
 from tests.faults import (
     assert_recovers,

@@ -6,9 +6,9 @@ import threading
 import time
 from contextlib import closing
 
-from runner.retry import LockRetryPolicy
-from runner.run import RunStatus
-from runner.session import Guards
+from runner.guards import Guards
+from runner.run.result import RunStatus
+from runner.run.retry import LockRetryPolicy
 from tests import pg
 from tests.conftest import PROJECTS, events_named
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from runner.report import render_markdown, runs_in
-from runner.retry import LockRetryPolicy
-from runner.session import Guards
+from runner.audit.report import render_markdown, runs_in
+from runner.guards import Guards
+from runner.run.retry import LockRetryPolicy
 from tests.cli import run_cli
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from runner.blockers import relations_in
+from runner.database.blockers import relations_in
 from runner.durations import format_ms, parse_ms
 from runner.errors import ConfigError
-from runner.project import Downgrade, downgrade_kind
+from runner.guards import Guards
+from runner.plan.project import Downgrade, downgrade_kind
 from runner.redact import Redactor
-from runner.retry import LockRetryPolicy, sqlstate
-from runner.session import Guards
+from runner.run.retry import LockRetryPolicy, sqlstate
 from runner.target import DatabaseTarget
 
 

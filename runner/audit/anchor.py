@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 
 from runner.audit.reader import read_lines
-from runner.history import TABLE
+from runner.database.history import TABLE
 
 
 @dataclass(frozen=True)

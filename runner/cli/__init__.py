@@ -6,9 +6,9 @@ import signal
 
 import typer
 
-from runner import interrupts
 from runner.cli import apply, audit, lint, plan, status
 from runner.cli import playbook as playbook_cli
+from runner.run import interrupts
 
 app = typer.Typer(
     name="runner",

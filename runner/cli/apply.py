@@ -31,17 +31,17 @@ from runner.cli.common import (
 from runner.cli.lint import AcknowledgeOption
 from runner.cli.output import command_line
 from runner.cli.status import show_status
-from runner.db import VersionTable
+from runner.database.connections import VersionTable
+from runner.database.reads import ReadBlocked
 from runner.durations import parse_ms
 from runner.errors import ConfigError, Refused, RunnerError
-from runner.reads import ReadBlocked
-from runner.retry import LockRetryPolicy
-from runner.session import Guards
-from runner.status import Status, read_status
+from runner.guards import Guards
+from runner.plan.status import Status, read_status
+from runner.run.retry import LockRetryPolicy
 
 if TYPE_CHECKING:
     from runner.audit import AuditLog
-    from runner.run import RunResult
+    from runner.run.result import RunResult
 
 DEFAULT_AUDIT_LOG = Path("runner-audit.jsonl")
 
@@ -123,9 +123,10 @@ def apply(
     # Imported here, not at the top: the CLI starts faster for the commands that don't apply.
     from runner.audit import AuditLog
     from runner.cli.lint_view import parse_acknowledgements
-    from runner.executor import Executor
-    from runner.risk import RiskReview
-    from runner.run import RunHooks, RunSettings, new_run_id
+    from runner.run.executor import Executor
+    from runner.run.hooks import RunHooks
+    from runner.run.result import RunSettings, new_run_id
+    from runner.run.risk import RiskReview
 
     with boundary(debug, json_output=json_output):
         acknowledgements = (

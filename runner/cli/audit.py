@@ -10,11 +10,11 @@ from typing import Annotated
 
 import typer
 
-from runner import db
 from runner.audit import verify_file
 from runner.audit.anchor import anchor_problems
 from runner.audit.private_file import write_private
 from runner.audit.reader import read_lines
+from runner.audit.report import render_markdown, runs_in
 from runner.audit.verify import verify_lines
 from runner.cli.common import (
     DatabaseUrlOption,
@@ -26,10 +26,10 @@ from runner.cli.common import (
     resolve_target,
     stdout,
 )
+from runner.database import connections
+from runner.database.history import TABLE as HISTORY_TABLE
+from runner.database.reads import refusing_when_blocked
 from runner.errors import ConfigError, ExitCode
-from runner.history import TABLE as HISTORY_TABLE
-from runner.reads import refusing_when_blocked
-from runner.report import render_markdown, runs_in
 
 app = typer.Typer(help="Audit log tools.", no_args_is_help=True)
 
@@ -52,7 +52,7 @@ def verify(
         target = resolve_target(database_url, required=False)
         if result.ok and target is not None:
             with (
-                closing(db.connect(target)) as conn,
+                closing(connections.connect(target)) as conn,
                 refusing_when_blocked(conn, f"the recorded run hashes from {HISTORY_TABLE}", [HISTORY_TABLE]),
             ):
                 anchored, problems = anchor_problems(conn, log)

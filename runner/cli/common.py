@@ -16,9 +16,9 @@ from rich.console import Console
 
 from runner.cli.output import GuardedStream
 from runner.errors import ConfigError, ExitCode, RunnerError
-from runner.interrupts import Interrupted
-from runner.project import AlembicProject
+from runner.plan.project import AlembicProject
 from runner.redact import redact
+from runner.run.interrupts import Interrupted
 from runner.target import DatabaseTarget
 
 ConfigOption = Annotated[

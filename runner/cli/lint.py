@@ -26,12 +26,12 @@ from runner.cli.common import (
     stderr,
     stdout,
 )
-from runner.db import VersionTable
+from runner.database.connections import VersionTable
 from runner.errors import ConfigError, ExitCode
 
 if TYPE_CHECKING:
     from runner.lint import LintReport
-    from runner.status import Status
+    from runner.plan.status import Status
 
 AcknowledgeOption = Annotated[
     list[str] | None,
@@ -90,7 +90,7 @@ def lint(
     from runner.cli.lint_view import PlaybookInputs, parse_acknowledgements, read_target_stats, show_report
     from runner.lint import analyse, catalogue, explain
     from runner.lint.estimate import read_calibration
-    from runner.status import read_status
+    from runner.plan.status import read_status
 
     with boundary(debug, json_output=json_output):
         if explain_code is not None:

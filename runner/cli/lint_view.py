@@ -15,16 +15,16 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from runner import db
 from runner.cli.common import stdout
+from runner.database import connections
+from runner.database.reads import refusing_when_blocked
 from runner.errors import ConfigError
 from runner.lint import Acknowledgement, LintReport, Severity, Stats, analyse, read_stats
 from runner.lint.estimate import about
 from runner.lint.report import ordered, summary_line
-from runner.offline import RenderedStep
-from runner.project import AlembicProject
-from runner.reads import refusing_when_blocked
-from runner.status import Status
+from runner.plan.offline import RenderedStep
+from runner.plan.project import AlembicProject
+from runner.plan.status import Status
 from runner.target import DatabaseTarget
 
 
@@ -104,7 +104,7 @@ def read_target_stats(target: DatabaseTarget | None) -> Stats | None:
     if target is None:
         return None
     with (
-        closing(db.connect(target, application_name="migration-runner lint")) as conn,
+        closing(connections.connect(target, application_name="migration-runner lint")) as conn,
         refusing_when_blocked(conn, "table sizes from the catalog"),
     ):
         return read_stats(conn)

@@ -22,13 +22,13 @@ from runner.cli.common import (
     stdout,
 )
 from runner.cli.status import show_status
-from runner.db import VersionTable
-from runner.status import read_status
+from runner.database.connections import VersionTable
+from runner.plan.status import read_status
 
 if TYPE_CHECKING:
     from runner.lint import LintReport
-    from runner.offline import RenderedStep
-    from runner.status import Status
+    from runner.plan.offline import RenderedStep
+    from runner.plan.status import Status
 
 
 def plan(
@@ -52,8 +52,8 @@ def plan(
     ] = True,
 ) -> None:
     """Show the steps an apply would take, one revision per transaction, in order."""
-    from runner import offline
     from runner.cli.lint_view import add_risks, lint_pending, show_risks
+    from runner.plan import offline
 
     with boundary(debug, json_output=json_output):
         if playbook is not None:

@@ -22,8 +22,8 @@ from runner.cli.common import DebugOption, JsonOption, PlaybookOption, boundary,
 from runner.errors import ConfigError, RunnerError
 
 if TYPE_CHECKING:  # the playbook package loads pydantic models: only import it when a playbook is used
+    from runner.plan.project import AlembicProject, Revision
     from runner.playbook import Playbook
-    from runner.project import AlembicProject, Revision
     from runner.target import DatabaseTarget
 
 __all__ = ["Opened", "PlaybookOption", "app", "open_playbook", "print_warnings", "refuse_overlaps"]

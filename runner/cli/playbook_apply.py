@@ -22,16 +22,16 @@ from runner.cli.output import command_line
 from runner.cli.playbook import Opened, open_playbook, print_warnings, refuse_overlaps
 from runner.cli.playbook_view import show_playbook
 from runner.cli.status import show_status
-from runner.db import VersionTable
+from runner.database.connections import VersionTable
 from runner.errors import ConfigError, Refused
-from runner.executor import Executor
 from runner.lint import Acknowledgement, Calibration, read_calibration
+from runner.plan.status import read_status
 from runner.playbook.book import Playbook, TargetSpec
 from runner.playbook.hooks import PlaybookHooks
 from runner.playbook.schedule import WindowOverride
-from runner.risk import RiskReview
-from runner.run import RunSettings, default_operator, new_run_id
-from runner.status import read_status
+from runner.run.executor import Executor
+from runner.run.result import RunSettings, default_operator, new_run_id
+from runner.run.risk import RiskReview
 
 APPLY_OPTIONS = {
     "config": ("--config", "project.alembic_config"),

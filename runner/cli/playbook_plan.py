@@ -14,19 +14,19 @@ from typing import Any
 
 import typer
 
-from runner import offline
 from runner.cli.common import print_json
 from runner.cli.plan import add_sql, show_sql
 from runner.cli.playbook import Opened, open_playbook, print_warnings, refuse_overlaps
 from runner.cli.playbook_view import playbook_json, show_playbook
 from runner.cli.status import show_status
-from runner.db import VersionTable
+from runner.database.connections import VersionTable
 from runner.errors import ConfigError
-from runner.offline import RenderedStep
+from runner.plan import offline
+from runner.plan.offline import RenderedStep
+from runner.plan.project import Revision
+from runner.plan.status import Status, read_status
 from runner.playbook.schedule import Schedule
 from runner.playbook.timings import Estimator
-from runner.project import Revision
-from runner.status import Status, read_status
 
 PLAN_OPTIONS = {
     "config": ("--config", "project.alembic_config"),

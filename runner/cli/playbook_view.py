@@ -13,10 +13,10 @@ from rich.table import Table
 
 from runner.cli.common import stdout
 from runner.durations import format_ms
+from runner.plan.project import Revision
 from runner.playbook import Playbook
 from runner.playbook.rollbacks import irreversible
 from runner.playbook.schedule import Schedule
-from runner.project import Revision
 
 
 def show_playbook(playbook: Playbook, pending: list[Revision], schedule: Schedule) -> None:

@@ -17,8 +17,8 @@ from runner.cli.common import (
     resolve_target,
     stdout,
 )
-from runner.db import VersionTable
-from runner.status import Status, read_status
+from runner.database.connections import VersionTable
+from runner.plan.status import Status, read_status
 
 
 def status(

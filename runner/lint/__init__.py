@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from runner.guards import Guards
 from runner.lint import engine
 from runner.lint.estimate import Calibration, read_calibration
 from runner.lint.explain import catalogue, explain
@@ -24,9 +25,8 @@ from runner.lint.findings import Acknowledgement, Finding, Severity
 from runner.lint.report import LintReport, Risk, StepRisk, TableLock
 from runner.lint.sizing import Stats, TableStats, read_stats
 from runner.lint.statements import DEFAULT_VERSION_TABLE, StepSQL, collect, parse_step
-from runner.offline import RenderedStep
-from runner.project import AlembicProject, Revision
-from runner.session import Guards
+from runner.plan.offline import RenderedStep
+from runner.plan.project import AlembicProject, Revision
 
 __all__ = [
     "Acknowledgement",
@@ -69,7 +69,7 @@ def analyse(
     ``acknowledgements`` are ``Acknowledgement`` values or anything with ``code``, ``revision`` and
     ``reason`` attributes (a playbook's list can be passed as it is).
 
-    ``rendered`` reuses SQL already rendered by ``runner.offline.render`` for the same revisions.
+    ``rendered`` reuses SQL already rendered by ``runner.plan.offline.render`` for the same revisions.
 
     ``server_version_num`` (e.g. 150004) judges the plan for that PostgreSQL release; by default it is
     the database's (``stats``), or the oldest supported release without one (``LintReport.server_version``).

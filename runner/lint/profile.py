@@ -21,9 +21,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from runner.guards import Guards
 from runner.lint.context import StepContext
 from runner.lint.ops import OpKind
-from runner.session import Guards
 
 SHORT_LOCK_DDL = "short-lock-ddl"
 CONCURRENT_BUILD = "concurrent-build"

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from runner.guards import Guards
 from runner.lint.estimate import about
 from runner.lint.findings import Acknowledgement, Finding, Severity
 from runner.lint.versions import ServerVersion
-from runner.session import Guards
 
 
 class Risk(StrEnum):

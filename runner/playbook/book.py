@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.guards import Guards
 from runner.playbook.catalog import ColumnState, ConstraintState, EnumState, IndexState, TableExists
 from runner.playbook.checks import QueryCheck, RowsUnchanged
 from runner.playbook.model import DAYS, GuardsModel, PlaybookModel, StepModel
@@ -30,8 +31,7 @@ from runner.playbook.policy import FailurePolicy, PolicyAction
 from runner.playbook.problems import Locations
 from runner.playbook.scalars import plain
 from runner.playbook.window import Window, parse_time
-from runner.retry import LockRetryPolicy
-from runner.session import Guards
+from runner.run.retry import LockRetryPolicy
 
 GUARD_FIELDS = {
     "lock_timeout": "lock_timeout_ms",

@@ -11,9 +11,9 @@ import difflib
 from dataclasses import dataclass
 
 from runner.errors import RunnerError
+from runner.plan.project import AlembicProject, Revision
 from runner.playbook.book import Playbook
 from runner.playbook.problems import Problem, Severity
-from runner.project import AlembicProject, Revision
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 from psycopg import sql as pgsql
 
-from runner import db
+from runner.database import connections
 from runner.errors import RunnerError
 from runner.playbook.query_rules import query_problems
 from runner.redact import redact
@@ -65,7 +65,7 @@ def checks_connection(target: DatabaseTarget | None, run_id: str) -> Iterator[ps
         yield "the run gave the checks no connection of their own"
         return
     try:
-        conn = db.connect(target, application_name=f"migration-runner {run_id} checks")
+        conn = connections.connect(target, application_name=f"migration-runner {run_id} checks")
     except RunnerError as exc:
         yield f"no connection for the checks: {exc.message}"
         return
@@ -112,15 +112,15 @@ def run_check(
 @dataclass(frozen=True)
 class RevisionIs:
     heads: tuple[str, ...]
-    version_table: db.VersionTable = field(default_factory=db.VersionTable)
+    version_table: connections.VersionTable = field(default_factory=connections.VersionTable)
     label: str = "revision"
 
     def expectation(self) -> str:
         return ", ".join(sorted(self.heads)) or "<base>"
 
     def evaluate(self, conn: psycopg.Connection) -> CheckResult:
-        found = db.read_heads(conn, self.version_table)
-        ok = db.same_heads(found, self.heads)
+        found = connections.read_heads(conn, self.version_table)
+        ok = connections.same_heads(found, self.heads)
         return CheckResult(self.label, ok, self.expectation(), ", ".join(found) or "<base>")
 
 
@@ -129,14 +129,14 @@ class RevisionReverted:
     """After a downgrade step: the reverted revision is gone from the version table."""
 
     revision: str
-    version_table: db.VersionTable = field(default_factory=db.VersionTable)
+    version_table: connections.VersionTable = field(default_factory=connections.VersionTable)
     label: str = "revision reverted"
 
     def expectation(self) -> str:
         return f"{self.revision} no longer recorded"
 
     def evaluate(self, conn: psycopg.Connection) -> CheckResult:
-        found = db.read_heads(conn, self.version_table)
+        found = connections.read_heads(conn, self.version_table)
         shown = ", ".join(found) or "<base>"
         return CheckResult(self.label, self.revision not in found, self.expectation(), shown)
 

@@ -16,9 +16,10 @@ from typing import Any
 
 import psycopg
 
-from runner.db import VersionTable
-from runner.decision import Action, Decision
+from runner.database.connections import VersionTable
 from runner.errors import Refused
+from runner.guards import Guards
+from runner.plan.project import AlembicProject, Revision
 from runner.playbook.book import Playbook, SnapshotSpec
 from runner.playbook.checks import (
     CheckResult,
@@ -36,12 +37,11 @@ from runner.playbook.rollbacks import irreversible
 from runner.playbook.schedule import Schedule, WindowOverride
 from runner.playbook.timings import Estimator
 from runner.playbook.window import Clock, utc_now
-from runner.project import AlembicProject, Revision
-from runner.retry import LockRetryPolicy
-from runner.risk import RiskReview
-from runner.run import RunHooks, RunView
-from runner.session import Guards
-from runner.steps import Direction, Failure
+from runner.run.decision import Action, Decision
+from runner.run.hooks import RunHooks, RunView
+from runner.run.retry import LockRetryPolicy
+from runner.run.risk import RiskReview
+from runner.run.steps import Direction, Failure
 
 Snapshotter = Callable[[RunView, SnapshotSpec], None]
 RUN_SCOPE = "<run>"

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from runner.decision import Action, Decision
+from runner.run.decision import Action, Decision
 
 
 class PolicyAction(StrEnum):

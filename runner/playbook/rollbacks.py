@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from runner.plan.project import AlembicProject, Downgrade, Revision
 from runner.playbook.book import Playbook
 from runner.playbook.chain import Chain, exact, unknown
 from runner.playbook.policy import PolicyAction
 from runner.playbook.problems import Path_, Problem, Severity
-from runner.project import AlembicProject, Downgrade, Revision
 
 
 def irreversible(playbook: Playbook, revision: Revision) -> str | None:

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from runner.durations import format_ms
 from runner.errors import Refused
+from runner.plan.project import Revision
 from runner.playbook.timings import Estimate, Estimator
 from runner.playbook.window import Clock, Window, span, utc_now
-from runner.project import Revision
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from runner.errors import RunnerError
+from runner.plan.project import AlembicProject
 from runner.playbook.book import Playbook
 from runner.playbook.chain import Chain, chain_of, exact, unknown
 from runner.playbook.problems import InvalidPlaybook, Problem, Severity, render_all
 from runner.playbook.rollbacks import rollback_problems
 from runner.playbook.timings import TimingsError, rehearsal_durations
-from runner.project import AlembicProject
 from runner.target import DatabaseTarget
 
 _NON_TRANSACTIONAL = re.compile(r"autocommit_block|\bCONCURRENTLY\b|postgresql_concurrently\s*=\s*True", re.I)

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from runner.errors import ConfigError
+from runner.guards import Guards
 from runner.lint import Acknowledgement, Severity, Stats, blocking, profile_for, read_calibration
 from runner.lint.context import Origin, Size
 from runner.lint.engine import run
 from runner.lint.estimate import Calibration, about, size_text
 from runner.lint.names import TableRef
 from runner.lint.sizing import TableStats
-from runner.session import Guards
 from tests.lint.helpers import REVISION, big, lint, only, small, step, table
 
 INDEX = "CREATE INDEX ix_providers_npi ON providers (npi)"

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from runner.audit import AuditLog
-from runner.executor import Executor
+from runner.plan.project import AlembicProject
 from runner.playbook import load_playbook
 from runner.playbook.hooks import PlaybookHooks
 from runner.playbook.schedule import WindowOverride
-from runner.project import AlembicProject
-from runner.run import RunResult, RunSettings
+from runner.run.executor import Executor
+from runner.run.result import RunResult, RunSettings
 from runner.target import DatabaseTarget
 from tests import pg
 from tests.conftest import EXAMPLE_INI

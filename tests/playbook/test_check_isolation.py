@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from contextlib import closing
 
-from runner import runlock
-from runner.run import RunStatus
+from runner.database import runlock
+from runner.run.result import RunStatus
 from tests import pg
 from tests.conftest import EXAMPLE_HEAD
 from tests.playbook.conftest import named

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runner.decision import Action
 from runner.playbook.policy import FailurePolicy, PolicyAction, RunState, Trouble, TroubleKind, decide
+from runner.run.decision import Action
 
 CHAIN_STATE = RunState(
     prior_heads=("20260115_0200",),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import closing
 
 from runner.errors import ExitCode
-from runner.run import RunStatus
+from runner.run.result import RunStatus
 from runner.schema_snapshot import take
 from tests import pg
 from tests.conftest import EXAMPLE_HEAD, PRODUCTION_REVISION

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import closing
 
-from runner.history import CREATE_SQL
+from runner.database.history import CREATE_SQL
 from runner.schema_snapshot import take
 from tests import pg
 from tests.conftest import PRODUCTION_REVISION

@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
+from runner.plan.project import Downgrade, Revision
 from runner.playbook.schedule import Schedule, WindowOverride
 from runner.playbook.timings import Estimate
 from runner.playbook.window import Window, span
-from runner.project import Downgrade, Revision
 from tests.playbook.conftest import FakeClock, at
 
 NY = "America/New_York"

@@ -6,7 +6,7 @@ import pytest
 
 from runner.errors import ExitCode, Refused
 from runner.playbook.schedule import WindowOverride
-from runner.run import RunStatus
+from runner.run.result import RunStatus
 from tests import pg
 from tests.conftest import EXAMPLE_HEAD, PRODUCTION_REVISION
 from tests.playbook.conftest import FakeClock, at, named

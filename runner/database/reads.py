@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg import errors
 
-from runner.blockers import Blocker
+from runner.database.blockers import Blocker
 from runner.durations import format_ms
 from runner.errors import Refused
 from runner.redact import redact

@@ -23,19 +23,21 @@ import psycopg
 from alembic.runtime.migration import MigrationStep
 from tenacity import Retrying, retry_if_result
 
-from runner import blockers, history, interrupts, runlock
 from runner.audit import AuditLog
-from runner.db import ServerIdentity, same_heads
+from runner.database import blockers, history, runlock
+from runner.database.connections import ServerIdentity, same_heads
+from runner.database.lockwatch import LockWatcher
 from runner.durations import format_ms
 from runner.errors import Refused, RunnerError
-from runner.gate import StepGate
-from runner.guarded_env import GuardedEnvironment
-from runner.interrupts import interruptible_waits
-from runner.lockwatch import LockWatcher
-from runner.project import AlembicProject, Revision
-from runner.retry import sqlstate
-from runner.session import Guards, application_name, capture_statements, pgoptions, prepare, verify
-from runner.steps import (
+from runner.guards import Guards
+from runner.plan.project import AlembicProject, Revision
+from runner.run import interrupts
+from runner.run.connection_guard import application_name, capture_statements, pgoptions, prepare, verify
+from runner.run.environment import GuardedEnvironment
+from runner.run.gate import StepGate
+from runner.run.interrupts import interruptible_waits
+from runner.run.retry import sqlstate
+from runner.run.steps import (
     CANCELLED_MESSAGE,
     Batch,
     Direction,

@@ -15,8 +15,8 @@ import psycopg
 from psycopg import sql
 
 from runner import tuning
+from runner.database.reads import bound, refusing_when_blocked
 from runner.errors import ConfigError, Unreachable
-from runner.reads import bound, refusing_when_blocked
 from runner.redact import redact
 from runner.target import DatabaseTarget
 

@@ -15,14 +15,15 @@ from dataclasses import dataclass
 
 import psycopg
 
-from runner import db
 from runner.audit import AuditLog
-from runner.decision import Decision
-from runner.history import History
-from runner.reads import ReadBlocked
+from runner.database import connections
+from runner.database.history import History
+from runner.database.reads import ReadBlocked
 from runner.redact import redact
-from runner.run import EXIT_FOR_STATUS, RunResult, RunSettings, RunStatus, RunView
-from runner.steps import Batch, Failure, FailureKind, StepStopped
+from runner.run.decision import Decision
+from runner.run.hooks import RunView
+from runner.run.result import EXIT_FOR_STATUS, RunResult, RunSettings, RunStatus
+from runner.run.steps import Batch, Failure, FailureKind, StepStopped
 
 BACKEND_QUIET_WITHIN_S = 10.0
 BACKEND_GONE_SQL = "SELECT state FROM pg_stat_activity WHERE pid = %s"
@@ -67,7 +68,7 @@ class RunEnder:
         try:
             if conn is None:
                 raise psycopg.OperationalError("no connection")
-            actual = db.read_heads(conn, self.settings.version_table)
+            actual = connections.read_heads(conn, self.settings.version_table)
         except psycopg.Error as exc:  # the server went away (failover, restart): say what is known
             self.audit.emit("state_unreadable", expected=list(heads), error=redact(str(exc).strip()))
             message += (
@@ -84,7 +85,7 @@ class RunEnder:
             )
             status = RunStatus.HALTED if status is RunStatus.DONE else status
             return self._result(view, ending, status, heads, message, conn, history)
-        if not db.same_heads(actual, heads):
+        if not connections.same_heads(actual, heads):
             self.audit.emit("state_mismatch", expected=list(heads), found=list(actual))
             message += (
                 f" The version table reads {fmt(actual)}, not {fmt(heads)}: check it before anything else."

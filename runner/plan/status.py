@@ -6,9 +6,9 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from runner import db, history, runlock
-from runner.history import UnfinishedRun
-from runner.project import AlembicProject, Revision
+from runner.database import connections, history, runlock
+from runner.database.history import UnfinishedRun
+from runner.plan.project import AlembicProject, Revision
 from runner.target import DatabaseTarget
 
 
@@ -57,7 +57,7 @@ def read_status(
     target: DatabaseTarget | None,
     *,
     to: str = "heads",
-    version_table: db.VersionTable | None = None,
+    version_table: connections.VersionTable | None = None,
     from_revision: str | None = None,
 ) -> Status:
     """Read the current revision from the database, or take ``from_revision`` (offline plan)."""
@@ -68,8 +68,8 @@ def read_status(
         where = f"(offline, from {from_revision})"
     else:
         assert target is not None
-        with closing(db.connect(target)) as conn:
-            current = db.read_heads(conn, version_table or db.VersionTable())
+        with closing(connections.connect(target)) as conn:
+            current = connections.read_heads(conn, version_table or connections.VersionTable())
             holder = runlock.holder(conn)
             alive = runlock.run_id_of(holder)
             unfinished = history.unfinished_runs(conn, [alive] if alive else [])

@@ -17,10 +17,10 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationStep
 
-from runner.app_errors import env_py_failed
-from runner.guarded_env import GuardedEnvironment
-from runner.project import AlembicProject, Revision
+from runner.plan.app_errors import env_py_failed
+from runner.plan.project import AlembicProject, Revision
 from runner.redact import redact
+from runner.run.environment import GuardedEnvironment
 
 OFFLINE_URL = "postgresql://offline/offline"
 

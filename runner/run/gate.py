@@ -15,11 +15,11 @@ from collections.abc import Callable
 
 import psycopg
 
-from runner import runlock
 from runner.audit import AuditLog
-from runner.history import History
-from runner.interrupts import StopRequest
-from runner.steps import FailureKind, StepStopped
+from runner.database import runlock
+from runner.database.history import History
+from runner.run.interrupts import StopRequest
+from runner.run.steps import FailureKind, StepStopped
 
 UNRECORDED = "so that nothing happens that the audit log does not record"
 

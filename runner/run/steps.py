@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from runner.decision import Decision
 from runner.errors import RunnerError
-from runner.project import Revision
+from runner.guards import Guards
+from runner.plan.project import Revision
 from runner.redact import redact
-from runner.retry import QUERY_CANCELED, LockRetryPolicy, is_lock_timeout, sqlstate
-from runner.session import STATEMENT_TEXT_LIMIT, Guards, SessionCheck
+from runner.run.connection_guard import STATEMENT_TEXT_LIMIT, SessionCheck
+from runner.run.decision import Decision
+from runner.run.retry import QUERY_CANCELED, LockRetryPolicy, is_lock_timeout, sqlstate
 
 CANCELLED_MESSAGE = (
     "interrupted: the statement was cancelled on request (pg_cancel_backend from another session, or a stop "

@@ -26,7 +26,7 @@ import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import text
 
-from runner.runlock import HELD_BY_SQL
+from runner.database.runlock import HELD_BY_SQL
 
 TABLE = "runner_history"
 

@@ -5,7 +5,7 @@ decide (continue / halt / rollback / restore) → read back where the database i
 → finish. Every transition is an audit event; every failure ends with the
 database at a revision the runner has read back, and a next safe command.
 While the run is in progress, Ctrl-C, SIGTERM and SIGHUP are stop requests
-(runner.interrupts): the step in flight is cancelled and rolled back, and the
+(runner.run.interrupts): the step in flight is cancelled and rolled back, and the
 run ends here like any other halt.
 """
 
@@ -19,27 +19,20 @@ import alembic
 import psycopg
 import sqlalchemy
 
-from runner import db, history, runlock
 from runner.audit import AuditLog
-from runner.decision import Action, Decision
-from runner.ending import Ending, RunEnder, fmt, what_happened
+from runner.database import connections, history, runlock
+from runner.database.history import History, UnfinishedRun
+from runner.database.lockwatch import LockWatcher, WaitProgress
 from runner.errors import Refused, RunnerError
-from runner.gate import StepGate
-from runner.history import History, UnfinishedRun
-from runner.interrupts import StopRequest, graceful_stop
-from runner.lockwatch import LockWatcher, WaitProgress
-from runner.project import AlembicProject
-from runner.run import (
-    RunHooks,
-    RunResult,
-    RunSettings,
-    RunStatus,
-    RunView,
-    default_operator,
-    new_run_id,
-)
-from runner.stepper import Stepper
-from runner.steps import Batch, Direction, Failure, FailureKind
+from runner.plan.project import AlembicProject
+from runner.run.decision import Action, Decision
+from runner.run.ending import Ending, RunEnder, fmt, what_happened
+from runner.run.gate import StepGate
+from runner.run.hooks import RunHooks, RunView
+from runner.run.interrupts import StopRequest, graceful_stop
+from runner.run.result import RunResult, RunSettings, RunStatus, default_operator, new_run_id
+from runner.run.stepper import Stepper
+from runner.run.steps import Batch, Direction, Failure, FailureKind
 from runner.target import DatabaseTarget
 
 
@@ -95,7 +88,7 @@ class Executor:
         )
         try:
             self._check_audit_room()
-            conn = db.connect(self.target, application_name=f"migration-runner {self.run_id}")
+            conn = connections.connect(self.target, application_name=f"migration-runner {self.run_id}")
         except RunnerError as exc:
             self._refused(exc)
             raise
@@ -105,7 +98,7 @@ class Executor:
             conn.execute("SET statement_timeout = '30s'")
             try:
                 runlock.protect(conn)
-                identity = db.identity(conn)
+                identity = connections.identity(conn)
                 runlock.acquire(conn, database_label=identity.describe())
             except RunnerError as exc:
                 self._refused(exc)
@@ -114,7 +107,7 @@ class Executor:
                 "run_lock_acquired",
                 server=identity.as_fields(),
                 backend_pid=identity.backend_pid,
-                server_version=db.server_version(conn),
+                server_version=connections.server_version(conn),
             )
             try:
                 return self._run_locked(conn, identity, to, stop)
@@ -136,9 +129,9 @@ class Executor:
             )
 
     def _run_locked(
-        self, conn: psycopg.Connection, identity: db.ServerIdentity, to: str, stop: StopRequest
+        self, conn: psycopg.Connection, identity: connections.ServerIdentity, to: str, stop: StopRequest
     ) -> RunResult:
-        prior = db.read_heads(conn, self.settings.version_table)
+        prior = connections.read_heads(conn, self.settings.version_table)
         unfinished = self._unfinished(conn)
         try:
             plan = self.project.pending(prior, to)
@@ -165,7 +158,9 @@ class Executor:
             self._start_history(records, conn, unfinished, target_heads, prior)
 
         gate = StepGate(conn, self.audit, records, stop, start_history=start_history)
-        watching = db.connect(self.target, application_name=f"migration-runner {self.run_id} watcher")
+        watching = connections.connect(
+            self.target, application_name=f"migration-runner {self.run_id} watcher"
+        )
         runlock.protect(watching)  # the watcher cancels on a stop request: it must outlive idle timeouts too
         watcher = LockWatcher(watching, on_progress=self._lock_waiting)
         stop.on_request(watcher.cancel_in_flight)
@@ -218,9 +213,9 @@ class Executor:
     def _bookkeeping(self) -> psycopg.Connection | None:
         """The run's own session for its records, or a new one when that was lost (None: unreachable)."""
         for conn in (self._conn, self._books):
-            if conn is not None and db.is_alive(conn):
+            if conn is not None and connections.is_alive(conn):
                 return conn
-        self._books = db.reconnect(
+        self._books = connections.reconnect(
             self.target,
             f"migration-runner {self.run_id} records",
             within_s=0.0 if self._gave_up else None,  # wait for the server once per run, not at every record
@@ -235,7 +230,7 @@ class Executor:
     def _stepper(
         self,
         conn: psycopg.Connection,
-        identity: db.ServerIdentity,
+        identity: connections.ServerIdentity,
         records: History,
         view: RunView,
         watcher: LockWatcher,

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from runner.database.reads import refusing_when_blocked
 from runner.errors import Refused
+from runner.guards import Guards
 from runner.lint import Acknowledgement, Calibration, LintReport, analyse, blocking, read_stats
 from runner.lint.profile import SHORT_LOCK_DDL
-from runner.project import AlembicProject, Revision
-from runner.reads import refusing_when_blocked
-from runner.session import Guards
+from runner.plan.project import AlembicProject, Revision
 
 
 class RiskReview:

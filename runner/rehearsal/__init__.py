@@ -1,0 +1,1 @@
+"""Rehearsing a run away from production: throwaway PostgreSQL servers."""

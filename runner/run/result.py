@@ -1,0 +1,78 @@
+"""How a run ended, and the settings it ran with: the values the executor returns.
+
+``RunResult`` is what a caller of the Python API or the command line gets back;
+its status maps to the documented exit code in one table.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from runner.database import connections
+from runner.errors import ExitCode
+from runner.guards import Guards
+from runner.run.decision import Decision
+from runner.run.retry import LockRetryPolicy
+from runner.run.steps import Failure, StepOutcome
+
+
+class RunStatus(StrEnum):
+    DONE = "done"
+    NOTHING_TO_DO = "nothing_to_do"
+    HALTED = "halted"
+    REFUSED = "refused"  # a guard refused before this run changed anything
+    ROLLED_BACK = "rolled_back"
+    RESTORE_REQUIRED = "restore_required"
+    UNREACHABLE = "unreachable"  # the server went away and did not come back: last committed step named
+
+
+EXIT_FOR_STATUS = {
+    RunStatus.DONE: ExitCode.DONE,
+    RunStatus.NOTHING_TO_DO: ExitCode.DONE,
+    RunStatus.HALTED: ExitCode.HALTED,
+    RunStatus.REFUSED: ExitCode.REFUSED,
+    RunStatus.ROLLED_BACK: ExitCode.ROLLED_BACK,
+    RunStatus.RESTORE_REQUIRED: ExitCode.RESTORE_REQUIRED,
+    RunStatus.UNREACHABLE: ExitCode.UNREACHABLE,
+}
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def default_operator() -> str:
+    return os.environ.get("RUNNER_OPERATOR") or f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    guards: Guards = field(default_factory=Guards)
+    retry: LockRetryPolicy = field(default_factory=LockRetryPolicy)
+    version_table: connections.VersionTable = field(default_factory=connections.VersionTable)
+    operator: str = field(default_factory=default_operator)
+    command: str = "runner"  # how the operator invoked us, for next-step hints
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    status: RunStatus
+    prior_heads: tuple[str, ...]
+    final_heads: tuple[str, ...]
+    applied: tuple[StepOutcome, ...]
+    reverted: tuple[StepOutcome, ...]
+    message: str
+    next_step: str | None = None
+    failure: Failure | None = None
+    decision: Decision | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return EXIT_FOR_STATUS[self.status]
