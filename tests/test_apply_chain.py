@@ -6,8 +6,9 @@ from contextlib import closing
 
 from runner.database.history import rows_for_run
 from runner.guards import Guards
+from runner.request.guards import GuardPolicy
 from runner.run.decision import Action, Decision, halt
-from runner.run.hooks import RunHooks
+from runner.run.hooks import StandardHooks
 from runner.run.result import RunStatus
 from runner.run.retry import LockRetryPolicy
 from tests import pg
@@ -46,12 +47,12 @@ def test_prior_revision_and_every_step_are_recorded_in_the_history_table(
     assert events_named(events, "revision_recorded")[0]["prior_heads"] == [PRODUCTION_REVISION]
 
 
-class StopAfter(RunHooks):
+class StopAfter(StandardHooks):
     def __init__(self, revision: str) -> None:
-        super().__init__(Guards(), LockRetryPolicy(attempts=1))
+        super().__init__(GuardPolicy.of(Guards(), LockRetryPolicy(attempts=1)))
         self.revision = revision
 
-    def after_step(self, revision, direction, run) -> Decision | None:
+    def after_step(self, revision, progress, run) -> Decision | None:
         return (
             halt(f"stop requested after {revision.revision}") if revision.revision == self.revision else None
         )
@@ -101,11 +102,11 @@ def test_target_revision_stops_the_chain_there(example_ini, production_db, run_a
     assert pg.heads(production_db) == ["7702d353e5b8"]
 
 
-class RollBackOnFailure(RunHooks):
+class RollBackOnFailure(StandardHooks):
     def __init__(self) -> None:
-        super().__init__(Guards(), LockRetryPolicy(attempts=1))
+        super().__init__(GuardPolicy.of(Guards(), LockRetryPolicy(attempts=1)))
 
-    def on_failure(self, failure, run) -> Decision:
+    def on_failure(self, failure, progress, run) -> Decision:
         return Decision(Action.ROLLBACK, f"rollback after {failure.revision}")
 
 
@@ -129,13 +130,13 @@ def test_a_rollback_that_fails_halts_at_the_revision_it_reached(new_db, run_appl
     assert [e["event"] for e in events_named(events, "rollback_started")] == ["rollback_started"]
 
 
-class LoseTheRunnersConnection(RunHooks):
+class LoseTheRunnersConnection(StandardHooks):
     """After the last step, the runner's own session is killed (a failover, an admin's pg_terminate_backend)."""
 
     def __init__(self) -> None:
-        super().__init__(Guards(), LockRetryPolicy(attempts=1))
+        super().__init__(GuardPolicy.of(Guards(), LockRetryPolicy(attempts=1)))
 
-    def after_step(self, revision, direction, run) -> Decision | None:
+    def after_step(self, revision, progress, run) -> Decision | None:
         if revision.revision == "20260131_0000":
             with closing(pg.admin()) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s)", [run.conn.info.backend_pid])

@@ -7,7 +7,8 @@ from contextlib import closing
 
 from runner.database.runlock import LOST_MESSAGE
 from runner.guards import Guards
-from runner.run.hooks import RunHooks
+from runner.request.guards import GuardPolicy
+from runner.run.hooks import StandardHooks
 from runner.run.result import RunStatus
 from runner.run.retry import LockRetryPolicy
 from tests import pg
@@ -143,14 +144,14 @@ def test_an_idle_session_timeout_on_the_database_does_not_end_the_lock_session(
     assert [r["outcome"] for r in history_rows(url) if r["kind"] == "run"] == ["done"]
 
 
-class LoseTheLockBefore(RunHooks):
+class LoseTheLockBefore(StandardHooks):
     """Just before a step, the runner's lock session is terminated (a failover, an admin, a proxy)."""
 
     def __init__(self, revision: str) -> None:
-        super().__init__(Guards(), LockRetryPolicy(attempts=1))
+        super().__init__(GuardPolicy.of(Guards(), LockRetryPolicy(attempts=1)))
         self.revision = revision
 
-    def before_step(self, revision, direction, run):
+    def before_step(self, revision, progress, run):
         if revision.revision == self.revision:
             with closing(pg.admin()) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s)", [run.conn.info.backend_pid])

@@ -124,7 +124,8 @@ def apply(
     from runner.audit import AuditLog
     from runner.cli.lint_view import parse_acknowledgements
     from runner.run.executor import Executor
-    from runner.run.hooks import RunHooks
+    from runner.request.guards import GuardPolicy
+    from runner.run.hooks import StandardHooks
     from runner.run.result import RunSettings, new_run_id
     from runner.run.risk import RiskReview
 
@@ -180,7 +181,8 @@ def apply(
                     check_confirmation(confirm_target, target.database)
                 elif not yes:
                     confirm(read_status(project, target, to=to, version_table=table), target.database)
-                hooks = RunHooks(guards, retry, risk=RiskReview(project, acknowledgements))
+                policy = GuardPolicy.of(guards, retry, "command line")
+                hooks = StandardHooks(policy, risk=RiskReview(project, acknowledgements))
                 return Executor(project, target, audit, settings, hooks=hooks).apply(to)
 
             result = project.within_wrapper(run)

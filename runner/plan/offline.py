@@ -15,12 +15,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from alembic.runtime.migration import MigrationStep
-
+from runner.alembic_compat import downgrade_step, upgrade_step, wrap_migration_function
 from runner.plan.app_errors import env_py_failed
+from runner.plan.environment import GuardedEnvironment
 from runner.plan.project import AlembicProject, Revision
 from runner.redact import redact
-from runner.run.environment import GuardedEnvironment
 
 OFFLINE_URL = "postgresql://offline/offline"
 
@@ -73,13 +72,11 @@ def _render_from(
     def steps(_heads: Any, _context: Any) -> Iterator[Any]:
         started.append(True)
         for revision in revisions:
-            found = script.get_revision(revision.revision)
-            if direction == "upgrade":
-                step = MigrationStep.upgrade_from_script(script.revision_map, found)
-            else:
-                step = MigrationStep.downgrade_from_script(script.revision_map, found)
+            make = upgrade_step if direction == "upgrade" else downgrade_step
             failure: list[str] = []
-            step.migration_fn = _recording(step.migration_fn, failure)
+            step = wrap_migration_function(
+                make(script, revision.revision), lambda fn, failure=failure: _recording(fn, failure)
+            )
             begin = buffer.tell()
             current[:] = [revision.revision]
             yield step

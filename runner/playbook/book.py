@@ -31,6 +31,7 @@ from runner.playbook.policy import FailurePolicy, PolicyAction
 from runner.playbook.problems import Locations
 from runner.playbook.scalars import plain
 from runner.playbook.window import Window, parse_time
+from runner.request.guards import DEFAULTS, GuardPolicy, StepSettings
 from runner.run.retry import LockRetryPolicy
 
 GUARD_FIELDS = {
@@ -143,6 +144,7 @@ class Playbook:
     acknowledgements: tuple[Acknowledgement, ...]
     steps: tuple[StepRules, ...]
     defaults: StepRules
+    guards_source: str = DEFAULTS  # "playbook guards" when the playbook sets any run-wide guard
     locations: Locations = field(default_factory=Locations, compare=False)
 
     def rules_for(self, revision: str) -> StepRules:
@@ -153,6 +155,20 @@ class Playbook:
 
     def step_names(self) -> list[str]:
         return [rules.revision for rules in self.steps]
+
+    def guard_policy(self) -> GuardPolicy:
+        """The run-wide guards and the steps that name their own (see runner.request.guards for the order)."""
+        run_wide = StepSettings(self.guards, self.retry, self.guards_source)
+        own = {
+            rules.revision: StepSettings(
+                rules.guards,
+                rules.retry,
+                f"playbook steps.{rules.revision}" + (f" (profile {rules.profile})" if rules.profile else ""),
+            )
+            for rules in self.steps
+            if rules.guards_overridden
+        }
+        return GuardPolicy(run_wide, own)
 
 
 def _near(path: Path) -> Path:
@@ -206,6 +222,7 @@ def build(model: PlaybookModel, path: Path, source: str, digest: str, locations:
         acknowledgements=tuple(Acknowledgement(a.code, a.revision, a.reason) for a in model.acknowledgements),
         steps=steps,
         defaults=defaults,
+        guards_source="playbook guards" if model.guards is not None else DEFAULTS,
         locations=locations,
     )
 

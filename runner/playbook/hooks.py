@@ -11,46 +11,30 @@ finishing it is the safer way out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
-
-import psycopg
+from collections.abc import Callable, Sequence
 
 from runner.database.connections import VersionTable
 from runner.errors import Refused
-from runner.guards import Guards
 from runner.plan.project import AlembicProject, Revision
 from runner.playbook.book import Playbook, SnapshotSpec
-from runner.playbook.checks import (
-    CheckResult,
-    NoInvalidIndexes,
-    QueryCheck,
-    RevisionIs,
-    RevisionReverted,
-    RowsUnchanged,
-    checks_connection,
-    count_rows,
-    run_check,
-)
+from runner.playbook.check_runner import RUN_SCOPE, CheckRunner
+from runner.playbook.checks import CheckResult, NoInvalidIndexes, RevisionIs, RevisionReverted
 from runner.playbook.policy import RunState, Trouble, TroubleKind, decide
 from runner.playbook.rollbacks import irreversible
 from runner.playbook.schedule import Schedule, WindowOverride
 from runner.playbook.timings import Estimator
 from runner.playbook.window import Clock, utc_now
 from runner.run.decision import Action, Decision
-from runner.run.hooks import RunHooks, RunView
-from runner.run.retry import LockRetryPolicy
+from runner.run.hooks import RunView, StandardHooks
 from runner.run.risk import RiskReview
-from runner.run.steps import Direction, Failure
+from runner.run.steps import Direction, Failure, Progress
 
 Snapshotter = Callable[[RunView, SnapshotSpec], None]
-RUN_SCOPE = "<run>"
-RUNNER_CHECKS = (RevisionIs, RevisionReverted, NoInvalidIndexes)  # always on, never run as checks.role
 
 __all__ = ["PlaybookHooks", "Snapshotter", "WindowOverride"]
 
 
-class PlaybookHooks(RunHooks):
+class PlaybookHooks(StandardHooks):
     def __init__(
         self,
         playbook: Playbook,
@@ -63,7 +47,7 @@ class PlaybookHooks(RunHooks):
         snapshotter: Snapshotter | None = None,
         risk: RiskReview | None = None,
     ) -> None:
-        super().__init__(playbook.guards, playbook.retry, risk=risk)
+        super().__init__(playbook.guard_policy(), risk=risk)
         self.playbook = playbook
         self.project = project
         self.schedule = Schedule(
@@ -72,18 +56,7 @@ class PlaybookHooks(RunHooks):
         self.confirmation = confirmation
         self.snapshotter = snapshotter
         self.version_table = VersionTable.parse(playbook.project.version_table)
-        self._baselines: dict[tuple[str, str], int | None] = {}
-
-    # -- guards ---------------------------------------------------------------------------------
-    def guards_for(self, revision: Revision) -> Guards:
-        """The step's own guards or profile from the playbook; else lint's profile; else the defaults."""
-        rules = self.playbook.rules_for(revision.revision)
-        if rules.guards_overridden:
-            return rules.guards
-        return (self.risk.guards_for(revision) if self.risk else None) or rules.guards
-
-    def retry_for(self, revision: Revision) -> LockRetryPolicy:
-        return self.playbook.rules_for(revision.revision).retry
+        self.checks = CheckRunner(playbook)
 
     def irreversible(self, revision: Revision) -> str | None:
         """The playbook's word first (irreversible / reversible_because), then the downgrade and lint."""
@@ -163,10 +136,9 @@ class PlaybookHooks(RunHooks):
 
     def _preflight(self, run: RunView) -> None:
         book = self.playbook
-        results = self._run_checks(
-            run, [NoInvalidIndexes(), *book.checks.before], scope=RUN_SCOPE, when="before"
-        )
-        self._count_baselines(run, RUN_SCOPE, book.checks.after_all)
+        wanted = [NoInvalidIndexes(), *book.checks.before]
+        results = self.checks.run(run, wanted, scope=RUN_SCOPE, when="before", heads=run.prior_heads)
+        self.checks.count_baselines(run, RUN_SCOPE, book.checks.after_all)
         failed = [r for r in results if not r.ok]
         if failed:
             raise Refused(
@@ -188,8 +160,8 @@ class PlaybookHooks(RunHooks):
         self.snapshotter(run, spec)
 
     # -- around each step -----------------------------------------------------------------------
-    def before_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
-        if direction is not Direction.UPGRADE:
+    def before_step(self, revision: Revision, progress: Progress, run: RunView) -> Decision | None:
+        if progress.direction is not Direction.UPGRADE:
             return None
         deferral = self.schedule.deferral(revision.revision)
         if deferral is not None:
@@ -202,16 +174,16 @@ class PlaybookHooks(RunHooks):
             )
             return Decision(Action.HALT, deferral.reason, next_step=self._next_window_step())
         rules = self.playbook.rules_for(revision.revision)
-        self._count_baselines(run, revision.revision, [*self.playbook.checks.after_each, *rules.checks])
+        self.checks.count_baselines(run, revision.revision, [*self.playbook.checks.after_each, *rules.checks])
         return None
 
-    def after_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
-        if direction is not Direction.UPGRADE:
+    def after_step(self, revision: Revision, progress: Progress, run: RunView) -> Decision | None:
+        if progress.direction is not Direction.UPGRADE:
             # A rollback's own step: audit where the database is, but never stop the rollback.
             gone = RevisionReverted(revision.revision, self.version_table)
-            self._run_checks(run, [gone], scope=revision.revision, when="after")
+            self.checks.run(run, [gone], scope=revision.revision, when="after", heads=progress.heads)
             return None
-        heads = run.batch.heads if run.batch is not None else ()
+        heads = progress.heads
 
         rules = self.playbook.rules_for(revision.revision)
         wanted = [
@@ -220,26 +192,26 @@ class PlaybookHooks(RunHooks):
             *self.playbook.checks.after_each,
             *rules.checks,
         ]
-        failed = [r for r in self._run_checks(run, wanted, scope=revision.revision, when="after") if not r.ok]
+        results = self.checks.run(run, wanted, scope=revision.revision, when="after", heads=heads)
+        failed = [r for r in results if not r.ok]
         if not failed:
             return None
         detail = f"{_count(failed)} after {revision.revision} failed: {_details(failed)}"
-        return decide(
-            Trouble(TroubleKind.CHECK_FAILED, revision.revision, detail), rules.policy, self._state(run)
-        )
+        trouble = Trouble(TroubleKind.CHECK_FAILED, revision.revision, detail)
+        return decide(trouble, rules.policy, self._state(run, progress))
 
-    def after_run(self, run: RunView) -> Decision | None:
+    def after_run(self, progress: Progress, run: RunView) -> Decision | None:
         target = self.project.resolve(self.playbook.project.target_revision)
         wanted = [RevisionIs(target, self.version_table), *self.playbook.checks.after_all]
-        failed = [r for r in self._run_checks(run, wanted, scope=RUN_SCOPE, when="after") if not r.ok]
+        results = self.checks.run(run, wanted, scope=RUN_SCOPE, when="after", heads=progress.heads)
+        failed = [r for r in results if not r.ok]
         if not failed:
             return None
         detail = f"{_count(failed)} after the last step failed: {_details(failed)}"
-        return decide(
-            Trouble(TroubleKind.RUN_CHECK_FAILED, None, detail), self.playbook.policy, self._state(run)
-        )
+        trouble = Trouble(TroubleKind.RUN_CHECK_FAILED, None, detail)
+        return decide(trouble, self.playbook.policy, self._state(run, progress))
 
-    def on_failure(self, failure: Failure, run: RunView) -> Decision:
+    def on_failure(self, failure: Failure, progress: Progress, run: RunView) -> Decision:
         rules = self.playbook.rules_for(failure.revision or "")
         trouble = Trouble(
             TroubleKind.STEP_FAILED,
@@ -247,7 +219,7 @@ class PlaybookHooks(RunHooks):
             f"step {failure.revision} failed: {failure.message}",
             non_transactional=rules.non_transactional,
         )
-        return decide(trouble, rules.policy, self._state(run))
+        return decide(trouble, rules.policy, self._state(run, progress))
 
     # -- helpers --------------------------------------------------------------------------------
     def _next_window_step(self) -> str:
@@ -260,63 +232,10 @@ class PlaybookHooks(RunHooks):
             )
         return f"run {command} again when the window next opens ({window.local(opening.opens)}); it resumes here."
 
-    def _heads(self, run: RunView) -> tuple[str, ...]:
-        return tuple(run.batch.heads) if run.batch is not None else tuple(run.prior_heads)
-
-    def _state(self, run: RunView) -> RunState:
-        batch = run.batch
-        heads = tuple(batch.heads) if batch is not None else tuple(run.prior_heads)
-        applied = tuple(o.revision for o in batch.done) if batch is not None else ()
+    def _state(self, run: RunView, progress: Progress) -> RunState:
+        heads = progress.heads
         below = frozenset(r.revision for r in self.project.downgrade_path(heads, None)) - set(heads)
-        return RunState(tuple(run.prior_heads), heads, applied, below)
-
-    def _role_for(self, check: Any) -> str | None:
-        """The playbook's checks run as checks.role; the runner's own (revision, INVALID indexes) as itself."""
-        return None if isinstance(check, RUNNER_CHECKS) else self.playbook.checks.role
-
-    def _count_baselines(self, run: RunView, scope: str, checks: Iterable[Any]) -> None:
-        counted = [check for check in checks if isinstance(check, RowsUnchanged)]
-        if not counted:
-            return
-        timeout = self.playbook.checks.timeout_ms
-        with checks_connection(run.target, run.run_id) as conn:
-            for check in counted:
-                count = None
-                if not isinstance(conn, str):
-                    count = count_rows(check, conn, timeout, role=self._role_for(check))
-                self._baselines[(scope, check.table)] = count
-
-    def _run_checks(self, run: RunView, wanted: Iterable[Any], *, scope: str, when: str) -> list[CheckResult]:
-        timeout = self.playbook.checks.timeout_ms
-        results = []
-        with checks_connection(run.target, run.run_id) as conn:
-            for check in wanted:
-                results.append(self._run_one(run, conn, check, timeout, scope=scope, when=when))
-        return results
-
-    def _run_one(
-        self, run: RunView, conn: psycopg.Connection | str, check: Any, timeout: int, *, scope: str, when: str
-    ) -> CheckResult:
-        baseline = self._baselines.get((scope, check.table)) if isinstance(check, RowsUnchanged) else None
-        role = self._role_for(check)
-        if isinstance(conn, str):
-            result = CheckResult(check.label, False, check.expectation(), f"error: {conn}")
-        else:
-            result = run_check(check, conn, timeout, baseline, role=role)
-        run.audit.emit(
-            "check_passed" if result.ok else "check_failed",
-            # the revision the database was at (or, after a step, the step), so the console line reads
-            # "check failed after REV"; ``scope`` says whether it was a step's or the whole run's check
-            revision=scope if scope != RUN_SCOPE else _fmt(self._heads(run)),
-            scope="step" if scope != RUN_SCOPE else "run",
-            when=when,
-            check=result.label,
-            expected=result.expected,
-            found=result.found,
-            **({"sql": check.sql} if isinstance(check, QueryCheck) else {}),
-            **({"role": role} if role else {}),
-        )
-        return result
+        return RunState(run.prior_heads, heads, progress.applied, below)
 
 
 def _details(failed: Sequence[CheckResult]) -> str:

@@ -23,7 +23,7 @@ from runner.redact import redact
 from runner.run.decision import Decision
 from runner.run.hooks import RunView
 from runner.run.result import EXIT_FOR_STATUS, RunResult, RunSettings, RunStatus
-from runner.run.steps import Batch, Failure, FailureKind, StepStopped
+from runner.run.steps import BatchResult, Failure, FailureKind, StepStopped
 
 BACKEND_QUIET_WITHIN_S = 10.0
 BACKEND_GONE_SQL = "SELECT state FROM pg_stat_activity WHERE pid = %s"
@@ -36,8 +36,8 @@ class Ending:
     status: RunStatus
     expected: tuple[str, ...]  # the heads after the last step known to have committed
     message: str
-    up: Batch | None = None
-    down: Batch | None = None
+    up: BatchResult | None = None
+    down: BatchResult | None = None
     failure: Failure | None = None
     decision: Decision | None = None
 

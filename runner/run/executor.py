@@ -25,14 +25,15 @@ from runner.database.history import History, UnfinishedRun
 from runner.database.lockwatch import LockWatcher, WaitProgress
 from runner.errors import Refused, RunnerError
 from runner.plan.project import AlembicProject
+from runner.request.guards import GuardPolicy
 from runner.run.decision import Action, Decision
 from runner.run.ending import Ending, RunEnder, fmt, what_happened
 from runner.run.gate import StepGate
-from runner.run.hooks import RunHooks, RunView
+from runner.run.hooks import RunHooks, RunView, StandardHooks
 from runner.run.interrupts import StopRequest, graceful_stop
-from runner.run.result import RunResult, RunSettings, RunStatus, default_operator, new_run_id
+from runner.run.result import RunResult, RunSettings, RunStatus
 from runner.run.stepper import Stepper
-from runner.run.steps import Batch, Direction, Failure, FailureKind
+from runner.run.steps import BatchResult, Direction, FailureKind
 from runner.target import DatabaseTarget
 
 
@@ -51,7 +52,7 @@ class Executor:
         self.target = target
         self.audit = audit
         self.settings = settings
-        self.hooks = hooks or RunHooks(settings.guards, settings.retry)
+        self.hooks: RunHooks = hooks or StandardHooks(GuardPolicy.of(settings.guards, settings.retry))
         self._sleep = sleep
         self._conn: psycopg.Connection | None = None  # the run lock's session
         self._books: psycopg.Connection | None = None  # a new session for the records, if that one is lost
@@ -139,7 +140,7 @@ class Executor:
         except RunnerError as exc:
             self._refused(exc)
             raise
-        view = RunView(self.run_id, conn, self.audit, prior, plan, target=self.target)
+        view = RunView(self.run_id, conn, self.audit, prior, tuple(plan), target=self.target)
         self.audit.emit(
             "revision_recorded", prior_heads=list(prior), version_table=str(self.settings.version_table)
         )
@@ -237,16 +238,17 @@ class Executor:
         gate: StepGate,
         stop: StopRequest,
     ) -> Stepper:
+        hooks = self.hooks
         return Stepper(
             self.project,
             conn,
             identity,
             self.audit,
             records,
-            guards_for=self.hooks.guards_for,
-            retry_for=self.hooks.retry_for,
-            before_step=lambda revision, direction: self.hooks.before_step(revision, direction, view),
-            after_step=lambda revision, direction: self.hooks.after_step(revision, direction, view),
+            guards_for=hooks.guards_for,
+            retry_for=hooks.retry_for,
+            before_step=lambda revision, progress: hooks.before_step(revision, progress, view),
+            after_step=lambda revision, progress: hooks.after_step(revision, progress, view),
             gate=gate,
             bookkeeping=self._bookkeeping,
             sleep=self._sleep or stop.sleep,
@@ -254,41 +256,40 @@ class Executor:
         )
 
     def _upgrade(self, stepper: Stepper, view: RunView) -> Ending:
-        prior = view.prior_heads
-        batch = Batch(Direction.UPGRADE, list(view.plan), prior)
-        view.batch = batch
-        failure = stepper.run(batch)
-        decision = self._decide(failure, batch, view)
+        up = stepper.run(Direction.UPGRADE, list(view.plan), view.prior_heads)
+        decision = self._decide(up, view)
         if decision.action is Action.CONTINUE:
-            message = f"Applied {len(batch.done)} step(s); the database is at {fmt(batch.heads)}."
-            return Ending(RunStatus.DONE, batch.heads, message, up=batch)
+            message = f"Applied {len(up.done)} step(s); the database is at {fmt(up.heads)}."
+            return Ending(RunStatus.DONE, up.heads, message, up=up)
         self.audit.emit("decision_made", **decision.as_fields())
         if decision.action is Action.ROLLBACK:
-            return self._rollback(stepper, view, batch, failure, decision)
+            return self._rollback(stepper, view, up, decision)
         status = RunStatus.RESTORE_REQUIRED if decision.action is Action.RESTORE else RunStatus.HALTED
-        if failure is not None and failure.kind is FailureKind.REFUSED and not batch.done:
+        failure = up.failure
+        if failure is not None and failure.kind is FailureKind.REFUSED and not up.done:
             status = RunStatus.REFUSED
-        message = f"{what_happened(failure, decision)} The database is at {fmt(batch.heads)}, the last completed step."
-        return Ending(status, batch.heads, message, up=batch, failure=failure, decision=decision)
+        message = (
+            f"{what_happened(failure, decision)} The database is at {fmt(up.heads)}, the last completed step."
+        )
+        return Ending(status, up.heads, message, up=up, failure=failure, decision=decision)
 
-    def _decide(self, failure: Failure | None, batch: Batch, view: RunView) -> Decision:
-        if failure is not None:
-            if failure.kind.halts:
-                return Decision(Action.HALT, failure.message)  # a guard said no: never act further
-            return self.hooks.on_failure(failure, view)
-        if batch.stop is not None:
-            return batch.stop
-        return self.hooks.after_run(view) or Decision(Action.CONTINUE, "")
+    def _decide(self, up: BatchResult, view: RunView) -> Decision:
+        if up.failure is not None:
+            if up.failure.kind.halts:
+                return Decision(Action.HALT, up.failure.message)  # a guard said no: never act further
+            return self.hooks.on_failure(up.failure, up.progress, view)
+        if up.stop is not None:
+            return up.stop
+        return self.hooks.after_run(up.progress, view) or Decision(Action.CONTINUE, "")
 
     # -- rollback -----------------------------------------------------------------------------
-    def _rollback(
-        self, stepper: Stepper, view: RunView, up: Batch, failure: Failure | None, decision: Decision
-    ) -> Ending:
+    def _rollback(self, stepper: Stepper, view: RunView, up: BatchResult, decision: Decision) -> Ending:
         if decision.rollback_to:
             path = self.project.downgrade_path(up.heads, decision.rollback_to)
         else:
-            applied = {outcome.revision for outcome in up.done}
+            applied = set(up.progress.applied)
             path = [r for r in reversed(view.plan) if r.revision in applied]
+        failure = up.failure
         what = what_happened(failure, decision)
         one_way = [(r, why) for r in path if (why := self.hooks.irreversible(r))]
         if one_way:
@@ -303,12 +304,10 @@ class Executor:
                 RunStatus.RESTORE_REQUIRED, up.heads, message, up=up, failure=failure, decision=decision
             )
         self.audit.emit("rollback_started", revisions=[r.revision for r in path])
-        down = Batch(Direction.DOWNGRADE, list(path), up.heads)
-        view.batch = down
-        down_failure = stepper.run(down)
-        if down_failure is not None:
+        down = stepper.run(Direction.DOWNGRADE, path, up.heads)
+        if down.failure is not None:
             ending = (
-                f"The rollback then failed at {down_failure.revision}: {down_failure.message}. The database "
+                f"The rollback then failed at {down.failure.revision}: {down.failure.message}. The database "
                 f"is at {fmt(down.heads)}."
             )
             return Ending(
@@ -317,7 +316,7 @@ class Executor:
                 f"{what} {ending}",
                 up=up,
                 down=down,
-                failure=down_failure,
+                failure=down.failure,
                 decision=decision,
             )
         if down.stop is not None:
@@ -344,13 +343,4 @@ class Executor:
         )
 
 
-__all__ = [
-    "Executor",
-    "RunHooks",
-    "RunResult",
-    "RunSettings",
-    "RunStatus",
-    "RunView",
-    "default_operator",
-    "new_run_id",
-]
+__all__ = ["Executor"]

@@ -1,26 +1,30 @@
-"""What hooks see during a run, and the default policy they refine.
+"""What hooks see during a run, what they may decide, and the standard policy they refine.
 
 The executor drives a run; everything that plugs into it (the command line, a
-playbook, lint) answers its questions through these hooks.
+playbook, lint) answers its questions through ``RunHooks``. Hooks are shown
+immutable values (``RunView``, ``Progress``) and answer with a ``Decision``;
+the live state of a batch stays private to the stepper.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import psycopg
 
 from runner.audit import AuditLog
 from runner.guards import Guards
 from runner.plan.project import Downgrade, Revision
+from runner.request.guards import GuardPolicy, StepSettings
 from runner.run.decision import Action, Decision
 from runner.run.retry import LockRetryPolicy
 from runner.run.risk import RiskReview
-from runner.run.steps import Batch, Direction, Failure
+from runner.run.steps import Failure, Progress
 from runner.target import DatabaseTarget
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunView:
     """What hooks may look at during a run (the runner's own connection included)."""
 
@@ -28,41 +32,61 @@ class RunView:
     conn: psycopg.Connection
     audit: AuditLog
     prior_heads: tuple[str, ...]
-    plan: list[Revision]
-    batch: Batch | None = None
+    plan: tuple[Revision, ...]
     target: DatabaseTarget | None = None  # for hooks that need a connection of their own (checks)
 
 
-class RunHooks:
-    """Default policy: the command-line guards, lint's verdict, no extra checks, halt on any failure."""
+class RunHooks(Protocol):
+    """The questions the executor asks; a RunnerError from ``before_run`` refuses the run."""
 
-    def __init__(self, guards: Guards, retry: LockRetryPolicy, *, risk: RiskReview | None = None) -> None:
-        self.guards = guards
-        self.retry = retry
+    def guards_for(self, revision: Revision) -> Guards: ...
+
+    def retry_for(self, revision: Revision) -> LockRetryPolicy: ...
+
+    def before_run(self, run: RunView) -> None: ...
+
+    def before_step(self, revision: Revision, progress: Progress, run: RunView) -> Decision | None: ...
+
+    def after_step(self, revision: Revision, progress: Progress, run: RunView) -> Decision | None: ...
+
+    def after_run(self, progress: Progress, run: RunView) -> Decision | None: ...
+
+    def on_failure(self, failure: Failure, progress: Progress, run: RunView) -> Decision: ...
+
+    def irreversible(self, revision: Revision) -> str | None: ...
+
+
+class StandardHooks:
+    """The command line's policy: the resolved guards, lint's verdict, no extra checks, halt on failure."""
+
+    def __init__(self, policy: GuardPolicy, *, risk: RiskReview | None = None) -> None:
+        self.policy = policy
         self.risk = risk
 
+    def settings_for(self, revision: Revision) -> StepSettings:
+        profile = self.risk.profile_for(revision) if self.risk is not None else None
+        return self.policy.for_step(revision.revision, profile)
+
     def guards_for(self, revision: Revision) -> Guards:
-        """The configured guards, unless lint says this step needs its own profile."""
-        return (self.risk.guards_for(revision) if self.risk else None) or self.guards
+        return self.settings_for(revision).guards
 
     def retry_for(self, revision: Revision) -> LockRetryPolicy:
-        return self.retry
+        return self.settings_for(revision).retry
 
     def before_run(self, run: RunView) -> None:
-        """Raise a RunnerError to refuse the run before anything changes."""
         if self.risk is not None:
             self.risk.assess(run)
 
-    def before_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
+    def before_step(self, revision: Revision, progress: Progress, run: RunView) -> Decision | None:
         return None
 
-    def after_step(self, revision: Revision, direction: Direction, run: RunView) -> Decision | None:
+    def after_step(self, revision: Revision, progress: Progress, run: RunView) -> Decision | None:
         return None
 
-    def after_run(self, run: RunView) -> Decision | None:
+    def after_run(self, progress: Progress, run: RunView) -> Decision | None:
         return None
 
-    def on_failure(self, failure: Failure, run: RunView) -> Decision:
+    def on_failure(self, failure: Failure, progress: Progress, run: RunView) -> Decision:
         return Decision(Action.HALT, failure.message)
 
     def irreversible(self, revision: Revision) -> str | None:

@@ -83,15 +83,15 @@ class RiskReview:
             )
         return report
 
-    def guards_for(self, revision: Revision) -> Guards | None:
-        """The step's own profile when it needs more than the short-lock default; else None."""
+    def profile_for(self, revision: Revision) -> tuple[str, Guards] | None:
+        """Lint's profile (name, limits) when the step needs more than the short-lock default; else None."""
         if self.report is None:
             return None
         try:
             step = self.report.step(revision.revision)
         except KeyError:
             return None  # a rollback step: its downgrade was not part of the plan
-        return step.guards if step.profile != SHORT_LOCK_DDL else None
+        return (step.profile, step.guards) if step.profile != SHORT_LOCK_DDL else None
 
     def one_way(self, revision: Revision) -> str | None:
         if self.report is None:

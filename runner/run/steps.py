@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from runner.errors import RunnerError
-from runner.guards import Guards
 from runner.plan.project import Revision
 from runner.redact import redact
-from runner.run.connection_guard import STATEMENT_TEXT_LIMIT, SessionCheck
+from runner.run.connection_guard import STATEMENT_TEXT_LIMIT
 from runner.run.decision import Decision
-from runner.run.retry import QUERY_CANCELED, LockRetryPolicy, is_lock_timeout, sqlstate
+from runner.run.retry import QUERY_CANCELED, is_lock_timeout, sqlstate
 
 CANCELLED_MESSAGE = (
     "interrupted: the statement was cancelled on request (pg_cancel_backend from another session, or a stop "
@@ -83,35 +80,35 @@ class StepOutcome:
     attempts: int
 
 
-# Hooks the run supplies: guards for a step, and a decision before / after it.
-GuardsFor = Callable[[Revision], Guards]
-RetryFor = Callable[[Revision], LockRetryPolicy]
-StepHook = Callable[[Revision, Direction], Decision | None]
-
-
-@dataclass
-class Batch:
-    """Revisions to apply in one direction, and where the run has got to."""
+@dataclass(frozen=True)
+class Progress:
+    """Where a batch of steps has got to, as hooks are shown it: a snapshot, never the live state."""
 
     direction: Direction
-    todo: list[Revision]
-    heads: tuple[str, ...]
-    done: list[StepOutcome] = field(default_factory=list)
+    heads: tuple[str, ...]  # the heads after the last committed step
+    done: tuple[StepOutcome, ...] = ()
+    remaining: tuple[Revision, ...] = ()
+
+    @property
+    def applied(self) -> tuple[str, ...]:
+        return tuple(outcome.revision for outcome in self.done)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """How a batch ended: all done, stopped by a hook's decision, or failed."""
+
+    progress: Progress
+    failure: Failure | None = None
     stop: Decision | None = None
-    # the step in flight
-    current: Revision | None = None
-    current_prior: tuple[str, ...] = ()
-    current_started: float = 0.0
-    current_started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    heads_after: tuple[str, ...] | None = None
-    attempts: dict[str, int] = field(default_factory=dict)
-    session: SessionCheck | None = None
-    session_guards: Guards | None = None
-    cancel: Callable[[], None] | None = None  # cancels the statement running on env.py's connection
-    statements: list[dict[str, Any]] = field(default_factory=list)  # run by the step in flight
-    outside: list[dict[str, Any]] = field(
-        default_factory=list
-    )  # changes env.py's connection made between steps
+
+    @property
+    def heads(self) -> tuple[str, ...]:
+        return self.progress.heads
+
+    @property
+    def done(self) -> tuple[StepOutcome, ...]:
+        return self.progress.done
 
 
 # SQLSTATEs of a server that went away: admin shutdown (restart, pg_terminate_backend), crash, not yet up

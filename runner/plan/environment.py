@@ -14,6 +14,7 @@ from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
 
+from runner.alembic_compat import share_context_module
 from runner.errors import EnvPyError
 
 ConnectionHook = Callable[[Any], None]
@@ -56,8 +57,4 @@ class GuardedEnvironment(EnvironmentContext):
         super().configure(connection=connection, url=url, **kw)
 
 
-# ``from alembic import context`` is a proxy module Alembic fills per class; let the
-# subclass fill the same module (its methods resolve on the instance, so ours win).
-import alembic.context  # noqa: E402, F401  (registers the module for EnvironmentContext)
-
-GuardedEnvironment._setups[GuardedEnvironment] = EnvironmentContext._setups[EnvironmentContext]
+share_context_module(GuardedEnvironment)

@@ -1,0 +1,91 @@
+"""Running a playbook's checks at a point in the run, and writing each result to the audit log.
+
+Each round of checks opens its own read-only connection (never the run lock's
+session); the playbook's own checks run as ``checks.role`` when it names one,
+the runner's (the revision, no INVALID indexes) as the runner's user. Row-count
+baselines for ``rows_unchanged`` are taken before the step they guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+
+from runner.playbook.book import Playbook
+from runner.playbook.checks import (
+    CheckResult,
+    NoInvalidIndexes,
+    QueryCheck,
+    RevisionIs,
+    RevisionReverted,
+    RowsUnchanged,
+    checks_connection,
+    count_rows,
+    run_check,
+)
+from runner.run.hooks import RunView
+
+RUN_SCOPE = "<run>"
+RUNNER_CHECKS = (RevisionIs, RevisionReverted, NoInvalidIndexes)  # always on, never run as checks.role
+
+
+class CheckRunner:
+    def __init__(self, playbook: Playbook) -> None:
+        self.playbook = playbook
+        self._baselines: dict[tuple[str, str], int | None] = {}
+
+    def count_baselines(self, run: RunView, scope: str, checks: Iterable[Any]) -> None:
+        counted = [check for check in checks if isinstance(check, RowsUnchanged)]
+        if not counted:
+            return
+        timeout = self.playbook.checks.timeout_ms
+        with checks_connection(run.target, run.run_id) as conn:
+            for check in counted:
+                count = None
+                if not isinstance(conn, str):
+                    count = count_rows(check, conn, timeout, role=self._role_for(check))
+                self._baselines[(scope, check.table)] = count
+
+    def run(
+        self, run: RunView, wanted: Iterable[Any], *, scope: str, when: str, heads: Sequence[str]
+    ) -> list[CheckResult]:
+        """Run ``wanted`` now; ``scope`` is the step they belong to (or RUN_SCOPE), ``heads`` where the database is."""
+        timeout = self.playbook.checks.timeout_ms
+        with checks_connection(run.target, run.run_id) as conn:
+            return [self._run_one(run, conn, check, timeout, scope, when, heads) for check in wanted]
+
+    def _role_for(self, check: Any) -> str | None:
+        return None if isinstance(check, RUNNER_CHECKS) else self.playbook.checks.role
+
+    def _run_one(
+        self,
+        run: RunView,
+        conn: psycopg.Connection | str,
+        check: Any,
+        timeout: int,
+        scope: str,
+        when: str,
+        heads: Sequence[str],
+    ) -> CheckResult:
+        baseline = self._baselines.get((scope, check.table)) if isinstance(check, RowsUnchanged) else None
+        role = self._role_for(check)
+        if isinstance(conn, str):  # no connection could be opened: the check fails with the reason
+            result = CheckResult(check.label, False, check.expectation(), f"error: {conn}")
+        else:
+            result = run_check(check, conn, timeout, baseline, role=role)
+        run.audit.emit(
+            "check_passed" if result.ok else "check_failed",
+            # the step the check belongs to, or for the run's own checks where the database is, so the
+            # console line reads "check failed after REV"; ``scope`` says which it was
+            revision=scope if scope != RUN_SCOPE else (", ".join(heads) or "<base>"),
+            scope="step" if scope != RUN_SCOPE else "run",
+            when=when,
+            check=result.label,
+            expected=result.expected,
+            found=result.found,
+            **({"sql": check.sql} if isinstance(check, QueryCheck) else {}),
+            **({"role": role} if role else {}),
+        )
+        return result
