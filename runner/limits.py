@@ -54,10 +54,9 @@ class Range:
 LOCK_TIMEOUT = Range(1, HOUR_MS, server_timeout=True)  # a concurrent index build's profile waits minutes
 STATEMENT_TIMEOUT = Range(1, 24 * DAY_MS, server_timeout=True)  # within PostgreSQL's 2147483647 ms
 IDLE_IN_TRANSACTION_TIMEOUT = Range(1, 24 * DAY_MS, server_timeout=True)
-LOCK_RETRIES = Range(0, 99, duration=False)  # retries after the first try (--lock-retries)
-RETRY_ATTEMPTS = Range(
-    LOCK_RETRIES.low + 1, LOCK_RETRIES.high + 1, duration=False
-)  # tries, the first included
+LOCK_ATTEMPTS = Range(
+    1, 100, duration=False
+)  # tries of a step, the first included (--lock-attempts, attempts:)
 RETRY_FIRST_WAIT = Range(1, 10 * MINUTE_MS)
 RETRY_MAX_WAIT = Range(1, HOUR_MS)
 RETRY_BUDGET = Range(1, DAY_MS)

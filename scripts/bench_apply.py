@@ -30,7 +30,7 @@ from alembic.config import Config  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from runner.audit import AuditLog  # noqa: E402
-from runner.plan.project import AlembicProject  # noqa: E402
+from runner.planning.project import AlembicProject  # noqa: E402
 from runner.rehearsal.throwaway import throwaway_postgres  # noqa: E402
 from runner.run import RunSettings, new_run_id  # noqa: E402
 from runner.run.executor import Executor  # noqa: E402

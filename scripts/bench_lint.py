@@ -122,7 +122,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from runner.lint import analyse
-    from runner.plan.project import AlembicProject
+    from runner.planning.project import AlembicProject
 
     root = Path(tempfile.mkdtemp(prefix="bench-lint-"))
     try:

@@ -69,12 +69,18 @@ PROJECTS = ROOT / "tests" / "projects"
 
 @pytest.fixture
 def run_apply():
-    """Run the executor in-process against a test database; returns (result, audit events)."""
+    """Run the executor in-process against a test database; returns (result, audit events).
+
+    Refusals are written to the log as the command layer writes them (``refusals_audited``).
+    """
     from runner.audit import AuditLog
+    from runner.commands import refusals_audited
     from runner.guards import Guards
-    from runner.plan.project import AlembicProject
+    from runner.planning.project import AlembicProject
+    from runner.request import RunRequest
+    from runner.request.guards import GuardPolicy
     from runner.run.executor import Executor
-    from runner.run.result import RunSettings, new_run_id
+    from runner.run.result import new_run_id
     from runner.run.retry import LockRetryPolicy
     from runner.target import DatabaseTarget
 
@@ -92,17 +98,19 @@ def run_apply():
     ):
         target = DatabaseTarget.parse(pg.url_for(database))
         project = AlembicProject.load(ini, database_url=target.for_alembic(), env_py_wrapper=wrapper)
-        settings = RunSettings(
-            guards=guards or Guards(),
-            retry=retry or LockRetryPolicy(attempts=1),
+        request = RunRequest(
+            config=Path(ini),
+            target=target,
+            to=to,
+            env_py_wrapper=wrapper,
+            guards=GuardPolicy.of(guards or Guards(), retry or LockRetryPolicy(attempts=1)),
             operator="test-operator",
         )
         audit = AuditLog(audit_path, new_run_id())
         try:
-            executor = Executor(
-                project, target, audit, settings, hooks=hooks, sleep=sleep or (lambda s: None)
-            )
-            result = executor.apply(to)
+            with refusals_audited(audit):
+                executor = Executor(project, request, audit, hooks=hooks, sleep=sleep or (lambda s: None))
+                result = executor.apply()
         finally:
             audit.close()
         return result, [e.fields for e in audit.events]

@@ -11,7 +11,7 @@ import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from runner.plan.project import AlembicProject
+from runner.planning.project import AlembicProject
 from runner.run.result import RunStatus
 from tests import pg
 from tests.cli import run_cli

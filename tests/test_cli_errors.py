@@ -120,9 +120,15 @@ def test_zero_timeout_is_refused_as_invalid(production_db):
             "2147483648ms",
             "--idle-in-transaction-timeout 2147483648ms is outside the accepted range, 1ms to 576h (24 days).",
         ),
-        ("--lock-retries", "-1", "--lock-retries -1 is outside the accepted range, 0 to 99."),
-        ("--lock-retries", "100", "--lock-retries 100 is outside the accepted range, 0 to 99."),
-        ("--lock-retries", "many", "--lock-retries: 'many' is not a whole number."),
+        ("--lock-attempts", "0", "--lock-attempts 0 is outside the accepted range, 1 to 100."),
+        ("--lock-attempts", "101", "--lock-attempts 101 is outside the accepted range, 1 to 100."),
+        ("--lock-attempts", "many", "--lock-attempts: 'many' is not a whole number."),
+        (
+            "--lock-retries",
+            "5",
+            "--lock-retries is replaced by --lock-attempts, which counts every try of a step including the first, "
+            "as a playbook's retry.attempts does: --lock-retries 5 is --lock-attempts 6.",
+        ),
         ("--retry-wait", "1h", "--retry-wait 1h is outside the accepted range, 1ms to 10min."),
         ("--retry-max-wait", "0", "--retry-max-wait 0 is outside the accepted range, 1ms to 1h."),
         ("--retry-budget", "48h", "--retry-budget 48h is outside the accepted range, 1ms to 24h."),

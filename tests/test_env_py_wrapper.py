@@ -126,7 +126,7 @@ def test_a_wrapper_that_fails_before_calling_env_py_is_invalid_input(tmp_path):
 def test_within_wrapper_carries_the_body_out_of_the_wrappers_context():
     """The body's value or error comes out after the wrapper's context closed; env.py runs inside call straight through."""
     from runner.errors import ConfigError
-    from runner.plan.project import AlembicProject
+    from runner.planning.project import AlembicProject
     from tests.conftest import EXAMPLE_INI
 
     project = AlembicProject.load(EXAMPLE_INI)

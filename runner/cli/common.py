@@ -16,7 +16,7 @@ from rich.console import Console
 
 from runner.cli.output import GuardedStream
 from runner.errors import ConfigError, ExitCode, RunnerError
-from runner.plan.project import AlembicProject
+from runner.planning.project import AlembicProject
 from runner.redact import redact
 from runner.run.interrupts import Interrupted
 from runner.target import DatabaseTarget
@@ -197,6 +197,16 @@ def resolve_target(database_url: str | None, *, required: bool = True) -> Databa
             "or ~/.pgpass."
         )
     return target
+
+
+def given_options(ctx: typer.Context) -> list[str]:
+    """The options the operator typed on the command line (not defaults, not the environment)."""
+    given = []
+    for name in ctx.params:
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name == "COMMANDLINE":
+            given.append(name)
+    return given
 
 
 def load_project(config: Path, target: DatabaseTarget | None, wrapper: str | None) -> AlembicProject:

@@ -7,7 +7,7 @@ one does (apply would refuse that step), 3 for unusable input, as everywhere.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -20,18 +20,14 @@ from runner.cli.common import (
     VersionTableOption,
     WrapperOption,
     boundary,
-    load_project,
+    given_options,
     print_json,
     resolve_target,
     stderr,
     stdout,
 )
-from runner.database.connections import VersionTable
-from runner.errors import ConfigError, ExitCode
-
-if TYPE_CHECKING:
-    from runner.lint import LintReport
-    from runner.plan.status import Status
+from runner.cli.output import command_line
+from runner.errors import ExitCode
 
 AcknowledgeOption = Annotated[
     list[str] | None,
@@ -87,10 +83,10 @@ def lint(
     version_table: VersionTableOption = "alembic_version",
 ) -> None:
     """Lint every pending step from the SQL it runs, sized by the tables it touches."""
-    from runner.cli.lint_view import PlaybookInputs, parse_acknowledgements, read_target_stats, show_report
-    from runner.lint import analyse, catalogue, explain
-    from runner.lint.estimate import read_calibration
-    from runner.plan.status import read_status
+    from runner.cli.lint_view import parse_acknowledgements, show_report
+    from runner.commands import lint as run_lint
+    from runner.lint import catalogue, explain
+    from runner.request.flags import from_flags
 
     with boundary(debug, json_output=json_output):
         if explain_code is not None:
@@ -99,40 +95,33 @@ def lint(
             return
         acknowledgements = parse_acknowledgements(acknowledge or [], reason or [])
         if playbook is not None:
-            book = PlaybookInputs.load(ctx, playbook)
-            config, to, version_table, env_py_wrapper = (
-                book.config,
-                book.to,
-                book.version_table,
-                book.env_py_wrapper,
-            )
-            target = book.target()
-            from_revision = from_revision or (None if target else book.from_revision)
-            acknowledgements = [*book.acknowledgements, *acknowledgements]
-            rehearsal_log = rehearsal_log or book.rehearsal_log
-            if target is None and from_revision is None:
-                raise ConfigError(
-                    f"No target database: set ${book.url_env} (the playbook's target.url_env), or pass --from."
-                )
-        else:
-            target = resolve_target(database_url, required=from_revision is None)
-        project = load_project(config, target, env_py_wrapper)
-        table = VersionTable.parse(version_table)
-        calibration = read_calibration(rehearsal_log) if rehearsal_log else None
+            from runner.playbook import load_playbook
+            from runner.request.playbook import from_playbook
 
-        def linted() -> tuple[Status, LintReport]:
-            found = read_status(project, target, to=to, version_table=table, from_revision=from_revision)
-            report = analyse(
-                project,
-                list(found.pending),
-                stats=read_target_stats(target),
+            request = from_playbook(
+                load_playbook(playbook),
+                given=given_options(ctx),
+                from_revision=from_revision,
                 acknowledgements=acknowledgements,
-                calibration=calibration,
-                version_table=str(table),
+                rehearsal_log=rehearsal_log,
+                command=command_line(),
             )
-            return found, report
-
-        found, report = project.within_wrapper(linted)
+        else:
+            request = from_flags(
+                config=config,
+                target=resolve_target(database_url, required=from_revision is None),
+                to=to,
+                from_revision=from_revision,
+                env_py_wrapper=env_py_wrapper,
+                version_table=version_table,
+                acknowledgements=acknowledgements,
+                rehearsal_log=rehearsal_log,
+                command=command_line(),
+            )
+        result = run_lint(request)
+        found, report = result.status, result.report
+        for warning in [] if json_output else result.warnings:
+            stderr.print(f"warning: {warning}", markup=False)
         if json_output:
             print_json(
                 {

@@ -6,82 +6,16 @@ linter (and its parser) for commands that never lint.
 
 from __future__ import annotations
 
-import os
-from contextlib import closing
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import typer
 from rich.table import Table
 
 from runner.cli.common import stdout
-from runner.database import connections
-from runner.database.reads import refusing_when_blocked
 from runner.errors import ConfigError
-from runner.lint import Acknowledgement, LintReport, Severity, Stats, analyse, read_stats
+from runner.lint import Acknowledgement, LintReport, Severity
 from runner.lint.estimate import about
 from runner.lint.report import ordered, summary_line
-from runner.plan.offline import RenderedStep
-from runner.plan.project import AlembicProject
-from runner.plan.status import Status
-from runner.target import DatabaseTarget
-
-
-@dataclass(frozen=True)
-class PlaybookInputs:
-    """What runner lint takes from a playbook: the project, the target's URL variable, acknowledgements."""
-
-    config: Path
-    to: str
-    from_revision: str | None
-    version_table: str
-    env_py_wrapper: str | None
-    url_env: str
-    acknowledgements: tuple[Acknowledgement, ...]
-    rehearsal_log: Path | None
-
-    def target(self) -> DatabaseTarget | None:
-        raw = os.environ.get(self.url_env)
-        return DatabaseTarget.parse(raw, source=f"${self.url_env}") if raw else None
-
-    @classmethod
-    def load(cls, ctx: typer.Context, path: Path) -> PlaybookInputs:
-        for name, option in _PLAYBOOK_SETS.items():
-            source = ctx.get_parameter_source(name)
-            if source is not None and source.name == "COMMANDLINE":
-                raise ConfigError(
-                    f"{option} can't be combined with --playbook: the playbook sets it. Change the playbook "
-                    "instead, so the lint covers what will run."
-                )
-        from runner.playbook import load_playbook  # the playbook package is optional for lint
-
-        book = load_playbook(path)
-        project, timings = book.project, book.timings
-        rehearsal = (
-            timings.rehearsal_log if timings.rehearsal_log and Path(timings.rehearsal_log).is_file() else None
-        )
-        return cls(
-            config=Path(project.alembic_config),
-            to=project.target_revision,
-            from_revision=project.from_revision,
-            version_table=project.version_table,
-            env_py_wrapper=project.env_py_wrapper,
-            url_env=book.target.url_env,
-            acknowledgements=tuple(
-                Acknowledgement(a.code, a.revision, a.reason) for a in book.acknowledgements
-            ),
-            rehearsal_log=rehearsal,
-        )
-
-
-_PLAYBOOK_SETS = {
-    "config": "--config",
-    "database_url": "--database-url",
-    "to": "--to",
-    "env_py_wrapper": "--env-py-wrapper",
-    "version_table": "--version-table",
-}
+from runner.planning.status import Status
 
 
 def parse_acknowledgements(specs: list[str], reasons: list[str]) -> list[Acknowledgement]:
@@ -97,17 +31,6 @@ def parse_acknowledgements(specs: list[str], reasons: list[str]) -> list[Acknowl
             "each acknowledgement, or one for all of them."
         )
     return [Acknowledgement.parse(spec, text) for spec, text in zip(specs, reasons, strict=True)]
-
-
-def read_target_stats(target: DatabaseTarget | None) -> Stats | None:
-    """Table sizes from the target, on the runner's own short-lived connection; None without a target."""
-    if target is None:
-        return None
-    with (
-        closing(connections.connect(target, application_name="migration-runner lint")) as conn,
-        refusing_when_blocked(conn, "table sizes from the catalog"),
-    ):
-        return read_stats(conn)
 
 
 def risk_table(report: LintReport) -> Table:
@@ -171,24 +94,6 @@ def show_report(found: Status, report: LintReport) -> None:
 
 def _indent(text: str) -> str:
     return "\n".join("    " + line if line else line for line in text.splitlines())
-
-
-def lint_pending(
-    project: AlembicProject,
-    found: Status,
-    target: DatabaseTarget | None,
-    *,
-    version_table: str,
-    rendered: list[RenderedStep] | None = None,
-) -> LintReport:
-    """The lint report ``runner plan`` shows next to the steps."""
-    return analyse(
-        project,
-        list(found.pending),
-        stats=read_target_stats(target),
-        version_table=version_table,
-        rendered=rendered or None,
-    )
 
 
 def add_risks(payload: dict[str, Any], report: LintReport) -> None:

@@ -1,10 +1,11 @@
-"""``runner plan``: the steps apply would take, each with its offline SQL on request."""
+"""``runner plan``: the steps apply would take, the limits each runs under, their risk and SQL."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.table import Table
 
 from runner.cli.common import (
     ConfigOption,
@@ -16,19 +17,25 @@ from runner.cli.common import (
     VersionTableOption,
     WrapperOption,
     boundary,
-    load_project,
+    given_options,
     print_json,
     resolve_target,
+    stderr,
     stdout,
 )
-from runner.cli.status import show_status
-from runner.database.connections import VersionTable
-from runner.plan.status import read_status
+from runner.cli.output import command_line
+from runner.durations import format_ms
 
 if TYPE_CHECKING:
-    from runner.lint import LintReport
-    from runner.plan.offline import RenderedStep
-    from runner.plan.status import Status
+    from runner.commands import PlanResult
+    from runner.planning.offline import RenderedStep
+
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from", help="Plan from this revision without reading the database's ('base' for an empty one)."
+    ),
+]
 
 
 def plan(
@@ -36,10 +43,7 @@ def plan(
     config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
     database_url: DatabaseUrlOption = None,
     to: ToOption = "head",
-    from_revision: Annotated[
-        str | None,
-        typer.Option("--from", help="Plan from this revision without a database ('base' for an empty one)."),
-    ] = None,
+    from_revision: FromOption = None,
     sql: Annotated[bool, typer.Option("--sql", help="Print each step's offline SQL for review.")] = False,
     json_output: JsonOption = False,
     debug: DebugOption = False,
@@ -52,55 +56,100 @@ def plan(
     ] = True,
 ) -> None:
     """Show the steps an apply would take, one revision per transaction, in order."""
-    from runner.cli.lint_view import add_risks, lint_pending, show_risks
-    from runner.plan import offline
+    from runner.commands import plan as make_plan
+    from runner.request.flags import from_flags
 
     with boundary(debug, json_output=json_output):
         if playbook is not None:
-            from runner.cli.playbook_plan import plan_playbook
+            from runner.playbook import load_playbook
+            from runner.request.playbook import from_playbook
 
-            plan_playbook(
-                ctx,
-                playbook,
+            request = from_playbook(
+                load_playbook(playbook),
+                given=given_options(ctx),
                 from_revision=from_revision,
-                sql=sql,
-                json_output=json_output,
-                lint_steps=lint_steps,
+                command=command_line(),
             )
-            return
-        target = resolve_target(database_url, required=from_revision is None)
-        project = load_project(config, target, env_py_wrapper)
-
-        def planned() -> tuple[Status, list[RenderedStep], LintReport | None]:
-            found = read_status(
-                project,
-                target,
+        else:
+            request = from_flags(
+                config=config,
+                target=resolve_target(database_url, required=from_revision is None),
                 to=to,
-                version_table=VersionTable.parse(version_table),
                 from_revision=from_revision,
+                env_py_wrapper=env_py_wrapper,
+                version_table=version_table,
+                command=command_line(),
             )
-            wanted = (sql or lint_steps) and found.pending
-            rendered = offline.render(project, list(found.pending)) if wanted else []
-            report = None
-            if lint_steps and found.pending:
-                report = lint_pending(project, found, target, version_table=version_table, rendered=rendered)
-            return found, rendered, report
-
-        found, rendered, report = project.within_wrapper(planned)
-        if not sql:
-            rendered = []
+        result = make_plan(request, sql=sql, lint=lint_steps)
         if json_output:
-            payload = found.as_json()
-            if report is not None:
-                add_risks(payload, report)
-            if sql:
-                add_sql(payload, rendered)
-            print_json(payload)
+            print_json(plan_json(result))
             return
-        show_status(found)
-        if report is not None:
-            show_risks(report)
-        show_sql(rendered)
+        show_plan(result)
+
+
+def plan_json(result: PlanResult) -> dict[str, Any]:
+    payload = result.status.as_json()
+    for step in payload["pending"]:
+        settings = result.settings[step["revision"]]
+        step["guards"] = {
+            **{name: ms for name, ms in settings.guards.settings_ms().items()},
+            "attempts": settings.retry.attempts,
+            "source": settings.source,
+        }
+    if result.playbook is not None and result.schedule is not None:
+        from runner.cli.playbook_view import playbook_json
+
+        payload["playbook"] = playbook_json(result.playbook, list(result.status.pending), result.schedule)
+    if result.report is not None:
+        from runner.cli.lint_view import add_risks
+
+        add_risks(payload, result.report)
+    if result.rendered:
+        add_sql(payload, list(result.rendered))
+    return payload
+
+
+def show_plan(result: PlanResult) -> None:
+    from runner.cli.status import show_status
+
+    for warning in result.warnings:
+        stderr.print(f"warning: {warning}", markup=False)
+    show_status(result.status)
+    if result.playbook is not None and result.schedule is not None:
+        from runner.cli.playbook_view import show_playbook
+
+        show_playbook(result.playbook, list(result.status.pending), result.schedule)
+    if result.status.pending:
+        show_guards(result)
+    if result.report is not None:
+        from runner.cli.lint_view import show_risks
+
+        show_risks(result.report)
+    show_sql(list(result.rendered))
+
+
+def show_guards(result: PlanResult) -> None:
+    """Each step's limits and retries, and where they came from (runner.request.guards: one order)."""
+    stdout.print("")
+    stdout.print(
+        "Guards   lowest first: runner defaults, then the command line or the playbook's guards, then lint's "
+        "profile for steps that need more, then the playbook's own settings for a step",
+        markup=False,
+    )
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    for column in ("revision", "lock_timeout", "statement_timeout", "attempts", "from"):
+        table.add_column(column)
+    for revision in result.status.pending:
+        settings = result.settings[revision.revision]
+        guards = settings.guards
+        table.add_row(
+            revision.revision,
+            format_ms(guards.lock_timeout_ms),
+            format_ms(guards.statement_timeout_ms),
+            str(settings.retry.attempts),
+            settings.source,
+        )
+    stdout.print(table)
 
 
 def add_sql(payload: dict[str, Any], rendered: list[RenderedStep]) -> None:

@@ -1,32 +1,27 @@
-"""``runner playbook validate|schema``, and opening a playbook for ``apply`` and ``plan``.
+"""``runner playbook validate|schema``: check a playbook, or print the JSON Schema editors use.
 
-Opening a playbook is always the same three stages: the file's shape, its
-consistency, then its meaning against the Alembic project and the environment.
-Errors stop the command with exit code 3 (every problem listed, one paragraph
-each); warnings are printed and the command goes on.
+Checking is the same three stages every command that opens a playbook goes
+through: the file's shape, its consistency, then its meaning against the Alembic
+project and the environment (``runner.commands.project``). Errors stop the
+command with exit code 3 (every problem listed, one paragraph each); warnings
+are printed and the command goes on.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from runner.cli.common import DebugOption, JsonOption, PlaybookOption, boundary, print_json, stderr, stdout
-from runner.errors import ConfigError, RunnerError
 
 if TYPE_CHECKING:  # the playbook package loads pydantic models: only import it when a playbook is used
-    from runner.plan.project import AlembicProject, Revision
-    from runner.playbook import Playbook
-    from runner.target import DatabaseTarget
+    from runner.planning.project import Revision
 
-__all__ = ["Opened", "PlaybookOption", "app", "open_playbook", "print_warnings", "refuse_overlaps"]
+__all__ = ["PlaybookOption", "app", "print_warnings"]
 
 app = typer.Typer(
     help="Declarative playbooks: check one against the project, or print their JSON Schema.",
@@ -36,63 +31,8 @@ app = typer.Typer(
 )
 
 
-@dataclass(frozen=True)
-class Opened:
-    playbook: Playbook
-    project: AlembicProject
-    target: DatabaseTarget | None
-    warnings: tuple[str, ...]
-
-
-def open_playbook(
-    path: Path, then: Callable[[Opened], Any] | None = None, *, need_target: bool = True
-) -> Any:
-    """Load and validate ``path``, then run ``then`` with it (by default, return it).
-
-    InvalidPlaybook (exit 3) lists every error. Validation and ``then`` run inside
-    the project's --env-py-wrapper, entered once for both.
-    """
-    from runner.playbook import InvalidPlaybook, load_playbook
-    from runner.playbook.problems import Severity, render_all
-    from runner.playbook.validate import load_project, meaning
-    from runner.target import DatabaseTarget
-
-    playbook = load_playbook(path)
-    raw_url = os.environ.get(playbook.target.url_env)
-    target: DatabaseTarget | None = None
-    if raw_url:
-        try:
-            target = DatabaseTarget.parse(raw_url, source=f"${playbook.target.url_env}")
-        except RunnerError:
-            target = None  # meaning() reports it, at the line of url_env
-    project = load_project(playbook, database_url=target.for_alembic() if target else None)
-
-    def opened() -> Any:
-        problems = meaning(playbook, project, check_env=need_target)
-        errors = [p for p in problems if p.severity is Severity.ERROR]
-        if errors:
-            raise InvalidPlaybook(playbook.source, render_all(errors, playbook.source, playbook.locations))
-        warnings = [p for p in problems if p.severity is Severity.WARNING]
-        rendered = tuple(render_all(warnings, playbook.source, playbook.locations))
-        found = Opened(playbook, project, target, rendered)
-        return then(found) if then is not None else found
-
-    return project.within_wrapper(opened)
-
-
-def refuse_overlaps(ctx: typer.Context, options: dict[str, tuple[str, str]]) -> None:
-    """Refuse command-line options the playbook sets itself, so the run does what was reviewed."""
-    for name, (option, key) in options.items():
-        source = ctx.get_parameter_source(name)
-        if source is not None and source.name == "COMMANDLINE":
-            raise ConfigError(
-                f"{option} can't be combined with --playbook: the playbook sets it ({key}). Change the playbook "
-                "instead, so the run does what was reviewed."
-            )
-
-
-def print_warnings(opened: Opened) -> None:
-    for warning in opened.warnings:
+def print_warnings(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
         stderr.print(f"warning: {warning}", markup=False)
 
 
@@ -113,35 +53,39 @@ def validate(
     from runner.playbook import InvalidPlaybook
 
     with boundary(debug, json_output=json_output):
+        from runner.commands.project import Opened, within_project
+        from runner.playbook import load_playbook
+        from runner.request.playbook import from_playbook
 
-        def steps_of(opened: Opened) -> tuple[Opened, list[Revision]]:
-            book = opened.playbook
+        book = load_playbook(file)
+        request = from_playbook(book)
+
+        def steps_of(opened: Opened) -> tuple[tuple[str, ...], list[Revision]]:
             start = (book.project.from_revision,) if book.project.from_revision else ()
-            return opened, opened.project.pending(start, book.project.target_revision)
+            return opened.warnings, opened.project.pending(start, book.project.target_revision)
 
         try:
-            opened, steps = open_playbook(file, steps_of, need_target=not no_env_check)
+            warnings, steps = within_project(request, steps_of, need_target=not no_env_check)
         except InvalidPlaybook as exc:
             if json_output:
                 print_json({"valid": False, "errors": exc.problems, "warnings": []})
             raise
-        book = opened.playbook
         if json_output:
             print_json(
                 {
                     "valid": True,
                     "errors": [],
-                    "warnings": list(opened.warnings),
+                    "warnings": list(warnings),
                     "steps": [s.revision for s in steps],
                 }
             )
             return
-        print_warnings(opened)
+        print_warnings(warnings)
         start = book.project.from_revision or "<base>"
         stdout.print(
             f"{book.source} is valid: {book.target.environment} target {book.target.name!r}, "
             f"{len(steps)} step(s) from {start} to {book.project.target_revision}, "
-            f"{len(opened.warnings)} warning(s).",
+            f"{len(warnings)} warning(s).",
             markup=False,
         )
 

@@ -12,13 +12,12 @@ from runner.cli.common import (
     VersionTableOption,
     WrapperOption,
     boundary,
-    load_project,
     print_json,
     resolve_target,
     stdout,
 )
-from runner.database.connections import VersionTable
-from runner.plan.status import Status, read_status
+from runner.cli.output import command_line
+from runner.planning.status import Status
 
 
 def status(
@@ -30,11 +29,19 @@ def status(
     version_table: VersionTableOption = "alembic_version",
 ) -> None:
     """Show where the database stands against the code, and what an upgrade would apply."""
+    from runner.commands import status as read
+    from runner.request.flags import from_flags
+
     with boundary(debug, json_output=json_output):
-        target = resolve_target(database_url)
-        project = load_project(config, target, env_py_wrapper)
-        table = VersionTable.parse(version_table)
-        found = project.within_wrapper(lambda: read_status(project, target, version_table=table))
+        request = from_flags(
+            config=config,
+            target=resolve_target(database_url),
+            to="heads",  # status lists every head
+            env_py_wrapper=env_py_wrapper,
+            version_table=version_table,
+            command=command_line(),
+        )
+        found = read(request)
         if json_output:
             print_json(found.as_json())
         else:

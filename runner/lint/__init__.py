@@ -25,8 +25,8 @@ from runner.lint.findings import Acknowledgement, Finding, Severity
 from runner.lint.report import LintReport, Risk, StepRisk, TableLock
 from runner.lint.sizing import Stats, TableStats, read_stats
 from runner.lint.statements import DEFAULT_VERSION_TABLE, StepSQL, collect, parse_step
-from runner.plan.offline import RenderedStep
-from runner.plan.project import AlembicProject, Revision
+from runner.planning.offline import RenderedStep
+from runner.planning.project import AlembicProject, Revision
 
 __all__ = [
     "Acknowledgement",
@@ -69,7 +69,7 @@ def analyse(
     ``acknowledgements`` are ``Acknowledgement`` values or anything with ``code``, ``revision`` and
     ``reason`` attributes (a playbook's list can be passed as it is).
 
-    ``rendered`` reuses SQL already rendered by ``runner.plan.offline.render`` for the same revisions.
+    ``rendered`` reuses SQL already rendered by ``runner.planning.offline.render`` for the same revisions.
 
     ``server_version_num`` (e.g. 150004) judges the plan for that PostgreSQL release; by default it is
     the database's (``stats``), or the oldest supported release without one (``LintReport.server_version``).

@@ -10,12 +10,11 @@ did size-proportional work scales every such estimate.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.errors import ConfigError
+from runner.audit.timings import step_durations
 from runner.lint.locks import Work
 from runner.lint.sizing import TableStats
 
@@ -62,27 +61,8 @@ def proportional_ms(work: Work, stats: TableStats, *, factor: float = 1.0) -> fl
 
 
 def read_calibration(path: str | Path) -> Calibration:
-    """The measured duration of each revision applied in a rehearsal (the last one wins)."""
-    file = Path(path)
-    try:
-        lines = file.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"Rehearsal log {file} can't be read: {exc.strerror or exc}.") from None
-    measured: dict[str, int] = {}
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            raise ConfigError(
-                f"{file} line {number} is not JSON; pass the audit log of a rehearsal run."
-            ) from None
-        if event.get("event") == "step_applied" and event.get("direction", "upgrade") == "upgrade":
-            revision, duration = event.get("revision"), event.get("duration_ms")
-            if isinstance(revision, str) and isinstance(duration, int | float):
-                measured[revision] = int(duration)
-    return Calibration(measured_ms=measured, source=str(file))
+    """The measured duration of each revision in a rehearsal's audit log (``runner.audit.timings``)."""
+    return Calibration(measured_ms=step_durations(Path(path)), source=str(path))
 
 
 def about(ms: float | None) -> str:

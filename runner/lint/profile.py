@@ -22,10 +22,11 @@ import math
 from dataclasses import dataclass
 
 from runner.guards import Guards
+from runner.lint import report
 from runner.lint.context import StepContext
 from runner.lint.ops import OpKind
 
-SHORT_LOCK_DDL = "short-lock-ddl"
+SHORT_LOCK_DDL = report.SHORT_LOCK_DDL
 CONCURRENT_BUILD = "concurrent-build"
 BACKFILL = "backfill"
 STATEMENT_MARGIN = 3

@@ -18,6 +18,8 @@ from runner.lint.estimate import about
 from runner.lint.findings import Acknowledgement, Finding, Severity
 from runner.lint.versions import ServerVersion
 
+SHORT_LOCK_DDL = "short-lock-ddl"  # the default profile: ordinary DDL under the run-wide limits
+
 
 class Risk(StrEnum):
     LOW = "low"  # new objects, catalog-only changes, brief locks that don't block reads
@@ -132,6 +134,13 @@ class LintReport:
 
     def findings_for(self, revision: str) -> list[Finding]:
         return [f for f in self.findings if f.revision == revision]
+
+    def profile_for(self, revision: str) -> tuple[str, Guards] | None:
+        """The step's timeout profile when it needs more than the short-lock default; else None."""
+        for step in self.steps:
+            if step.revision == revision:
+                return (step.profile, step.guards) if step.profile != SHORT_LOCK_DDL else None
+        return None  # not in this plan (a rollback step's downgrade was not linted)
 
     def blocking(self) -> list[Finding]:
         return [f for f in self.findings if f.severity is Severity.BLOCK and not f.acknowledged]

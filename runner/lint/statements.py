@@ -1,6 +1,6 @@
 """The statements each step really runs, parsed by PostgreSQL's own parser.
 
-Each revision's offline SQL (``runner.plan.offline.render``) is parsed with pglast once
+Each revision's offline SQL (``runner.planning.offline.render``) is parsed with pglast once
 per step, as JSON (several times faster than building pglast's node objects).
 ``BEGIN;``/``COMMIT;`` are kept as transaction boundaries: Alembic renders an
 ``autocommit_block()`` as ``COMMIT; ... BEGIN;``, so a statement between them runs
@@ -19,8 +19,8 @@ from typing import Any
 from pglast import parser as pg_parser
 
 from runner.lint.names import TableRef
-from runner.plan import offline
-from runner.plan.project import AlembicProject, Downgrade, Revision
+from runner.planning import offline
+from runner.planning.project import AlembicProject, Downgrade, Revision
 from runner.redact import redact
 
 DEFAULT_VERSION_TABLE = "alembic_version"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from runner.database.connections import VersionTable
 from runner.errors import Refused
-from runner.plan.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject, Revision
 from runner.playbook.book import Playbook, SnapshotSpec
 from runner.playbook.check_runner import RUN_SCOPE, CheckRunner
 from runner.playbook.checks import CheckResult, NoInvalidIndexes, RevisionIs, RevisionReverted
@@ -43,7 +43,6 @@ class PlaybookHooks(StandardHooks):
         clock: Clock = utc_now,
         estimator: Estimator | None = None,
         override: WindowOverride | None = None,
-        confirmation: str | None = None,
         snapshotter: Snapshotter | None = None,
         risk: RiskReview | None = None,
     ) -> None:
@@ -53,7 +52,6 @@ class PlaybookHooks(StandardHooks):
         self.schedule = Schedule(
             playbook.window, estimator or Estimator(playbook), clock=clock, override=override
         )
-        self.confirmation = confirmation
         self.snapshotter = snapshotter
         self.version_table = VersionTable.parse(playbook.project.version_table)
         self.checks = CheckRunner(playbook)
@@ -77,8 +75,6 @@ class PlaybookHooks(StandardHooks):
             from_revision=book.project.from_revision,
             target_revision=book.project.target_revision,
         )
-        if self.confirmation:
-            run.audit.emit("target_confirmed", target=book.target.name, how=self.confirmation)
         refusal = self.off_path(run.prior_heads)
         if refusal is not None:
             raise refusal

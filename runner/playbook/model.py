@@ -172,7 +172,7 @@ Budget = _ranged_duration(limits.RETRY_BUDGET)
 
 
 def _attempts(value: int) -> int:
-    problem = limits.RETRY_ATTEMPTS.problem(value)
+    problem = limits.LOCK_ATTEMPTS.problem(value)
     if problem is not None:
         raise PydanticCustomError(
             "out_of_range", "{found} {problem}", {"found": _show(value), "problem": problem}
@@ -184,7 +184,7 @@ Attempts = Annotated[
     int,
     AfterValidator(_attempts),
     WithJsonSchema(
-        {"type": "integer", "minimum": limits.RETRY_ATTEMPTS.low, "maximum": limits.RETRY_ATTEMPTS.high}
+        {"type": "integer", "minimum": limits.LOCK_ATTEMPTS.low, "maximum": limits.LOCK_ATTEMPTS.high}
     ),
 ]
 Margin = Annotated[int, BeforeValidator(_margin_duration), WithJsonSchema(_DURATION_SCHEMA)]
@@ -247,7 +247,7 @@ class TimingsModel(Strict):
 
 class RetryModel(Strict):
     attempts: Attempts | None = Field(
-        None, description=f"Tries of a step, the first included ({limits.RETRY_ATTEMPTS.describe()})."
+        None, description=f"Tries of a step, the first included ({limits.LOCK_ATTEMPTS.describe()})."
     )
     first_wait: FirstWait | None = Field(
         None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from runner.plan.project import AlembicProject, Downgrade, Revision
+from runner.planning.project import AlembicProject, Downgrade, Revision
 from runner.playbook.book import Playbook
 from runner.playbook.chain import Chain, exact, unknown
 from runner.playbook.policy import PolicyAction

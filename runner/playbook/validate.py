@@ -15,13 +15,13 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from runner.audit.timings import TimingsError, step_durations
 from runner.errors import RunnerError
-from runner.plan.project import AlembicProject
+from runner.planning.project import AlembicProject
 from runner.playbook.book import Playbook
 from runner.playbook.chain import Chain, chain_of, exact, unknown
 from runner.playbook.problems import InvalidPlaybook, Problem, Severity, render_all
 from runner.playbook.rollbacks import rollback_problems
-from runner.playbook.timings import TimingsError, rehearsal_durations
 from runner.target import DatabaseTarget
 
 _NON_TRANSACTIONAL = re.compile(r"autocommit_block|\bCONCURRENTLY\b|postgresql_concurrently\s*=\s*True", re.I)
@@ -125,7 +125,7 @@ def _timings(playbook: Playbook, chain: Chain | None) -> Iterator[Problem]:
         )
         return
     try:
-        measured = rehearsal_durations(log)
+        measured = step_durations(log)
     except TimingsError as exc:
         yield Problem(("timings", "rehearsal_log"), exc.message)
         return

@@ -1,1 +1,82 @@
-"""One run request, however the run was asked for: command-line flags, a playbook, a rehearsal."""
+"""One run request, however the run was asked for: command-line flags, a playbook, a caller's own code.
+
+``plan``, ``lint``, ``apply`` (and the rehearsal and resume built on them) all
+take a ``RunRequest``: the project, the target, how far to go, the guards each
+step runs under (resolved in one order, ``runner.request.guards``), where the
+audit log goes, the acknowledged findings, how the target is confirmed and the
+window override. Building one from flags (``from_flags``) or from a playbook
+(``from_playbook``) is the only place where those two sources meet.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runner.database.connections import VersionTable
+from runner.request.guards import GuardPolicy
+from runner.target import DatabaseTarget
+
+if TYPE_CHECKING:  # the playbook and lint packages are imported only by runs that use them
+    from runner.lint import Acknowledgement
+    from runner.playbook.book import Playbook
+    from runner.playbook.schedule import WindowOverride
+
+DEFAULT_AUDIT_LOG = Path("runner-audit.jsonl")
+
+
+def default_operator() -> str:
+    """Who runs this, for the audit log and runner_history: $RUNNER_OPERATOR, else user@host."""
+    return os.environ.get("RUNNER_OPERATOR") or f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """How the target was confirmed before the caller asked for the run.
+
+    ``target_name`` must equal the target's name (the playbook's ``target.name``,
+    or the database's name without a playbook). ``yes`` skips the prompt: enough
+    without a playbook (the runner can't tell production from staging there),
+    and for a playbook's rehearsal target; anything else needs the name.
+    """
+
+    yes: bool = False
+    target_name: str | None = None
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    config: Path  # the application's alembic.ini
+    target: DatabaseTarget | None  # None only for planning or linting without a database
+    to: str = "head"
+    from_revision: str | None = None  # plan or lint from here instead of the database's revision
+    env_py_wrapper: str | None = None
+    version_table: VersionTable = field(default_factory=VersionTable)
+    guards: GuardPolicy = field(default_factory=GuardPolicy)
+    audit_log: Path = DEFAULT_AUDIT_LOG
+    acknowledgements: tuple[Acknowledgement, ...] = ()
+    confirmation: Confirmation = field(default_factory=Confirmation)
+    window_override: WindowOverride | None = None
+    playbook: Playbook | None = None
+    rehearsal_log: Path | None = None  # a rehearsal's audit log: its measured step times
+    operator: str = field(default_factory=default_operator)
+    command: str = "runner apply"  # how the operator asked, repeated in "Next:" hints
+
+    @property
+    def target_name(self) -> str:
+        """What the operator types to confirm: the playbook's target name, or the database's."""
+        if self.playbook is not None:
+            return self.playbook.target.name
+        return self.target.database if self.target is not None else "<no target>"
+
+    @property
+    def environment(self) -> str | None:
+        """production, staging or rehearsal from the playbook; None when nothing says."""
+        return self.playbook.target.environment if self.playbook is not None else None
+
+
+__all__ = ["DEFAULT_AUDIT_LOG", "Confirmation", "GuardPolicy", "RunRequest"]

@@ -23,36 +23,40 @@ from runner.audit import AuditLog
 from runner.database import connections, history, runlock
 from runner.database.history import History, UnfinishedRun
 from runner.database.lockwatch import LockWatcher, WaitProgress
-from runner.errors import Refused, RunnerError
-from runner.plan.project import AlembicProject
-from runner.request.guards import GuardPolicy
+from runner.errors import Refused
+from runner.planning.project import AlembicProject
+from runner.request import RunRequest
 from runner.run.decision import Action, Decision
 from runner.run.ending import Ending, RunEnder, fmt, what_happened
 from runner.run.gate import StepGate
 from runner.run.hooks import RunHooks, RunView, StandardHooks
 from runner.run.interrupts import StopRequest, graceful_stop
-from runner.run.result import RunResult, RunSettings, RunStatus
+from runner.run.result import RunResult, RunStatus
 from runner.run.stepper import Stepper
 from runner.run.steps import BatchResult, Direction, FailureKind
 from runner.target import DatabaseTarget
 
 
 class Executor:
+    """Runs one request to its end; a refusal before the first step raises (and changed nothing)."""
+
     def __init__(
         self,
         project: AlembicProject,
-        target: DatabaseTarget,
+        request: RunRequest,
         audit: AuditLog,
-        settings: RunSettings,
         *,
         hooks: RunHooks | None = None,
+        confirmed: str | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
+        assert request.target is not None, "a run needs a target database"
         self.project = project
-        self.target = target
+        self.request = request
+        self.target: DatabaseTarget = request.target
         self.audit = audit
-        self.settings = settings
-        self.hooks: RunHooks = hooks or StandardHooks(GuardPolicy.of(settings.guards, settings.retry))
+        self.hooks: RunHooks = hooks or StandardHooks(request.guards)
+        self.confirmed = confirmed  # how the operator confirmed the target, for the audit log
         self._sleep = sleep
         self._conn: psycopg.Connection | None = None  # the run lock's session
         self._books: psycopg.Connection | None = None  # a new session for the records, if that one is lost
@@ -62,48 +66,38 @@ class Executor:
     def run_id(self) -> str:
         return self.audit.run_id
 
-    def _refused(self, exc: RunnerError) -> None:
-        self.audit.emit(
-            "run_refused", reason=exc.message, next_step=exc.next_step, exit_code=int(exc.exit_code)
-        )
-        exc.audited = True
-
     # -- the run ------------------------------------------------------------------------------
-    def apply(self, to: str = "head") -> RunResult:
+    def apply(self) -> RunResult:
         with graceful_stop() as stop:
             try:
-                return self._apply(to, stop)
+                return self._apply(stop)
             finally:
                 if self._books is not None:
                     self._books.close()
 
-    def _apply(self, to: str, stop: StopRequest) -> RunResult:
+    def _apply(self, stop: StopRequest) -> RunResult:
+        run_wide = self.request.guards.run_wide
         self.audit.emit(
             "run_started",
             target=self.target.display,
-            to=to,
-            guards=self.settings.guards.describe(),
-            lock_retry=vars(self.settings.retry),
-            operator=self.settings.operator,
+            to=self.request.to,
+            guards=run_wide.guards.describe(),
+            guards_source=run_wide.source,
+            lock_retry=vars(run_wide.retry),
+            operator=self.request.operator,
             versions={"alembic": alembic.__version__, "sqlalchemy": sqlalchemy.__version__},
         )
-        try:
-            self._check_audit_room()
-            conn = connections.connect(self.target, application_name=f"migration-runner {self.run_id}")
-        except RunnerError as exc:
-            self._refused(exc)
-            raise
+        self._check_audit_room()
+        if self.confirmed:
+            self.audit.emit("target_confirmed", target=self.request.target_name, how=self.confirmed)
+        conn = connections.connect(self.target, application_name=f"migration-runner {self.run_id}")
         self._conn = conn
         with closing(conn):
             conn.execute("SET lock_timeout = '5s'")
             conn.execute("SET statement_timeout = '30s'")
-            try:
-                runlock.protect(conn)
-                identity = connections.identity(conn)
-                runlock.acquire(conn, database_label=identity.describe())
-            except RunnerError as exc:
-                self._refused(exc)
-                raise
+            runlock.protect(conn)
+            identity = connections.identity(conn)
+            runlock.acquire(conn, database_label=identity.describe())
             self.audit.emit(
                 "run_lock_acquired",
                 server=identity.as_fields(),
@@ -111,7 +105,7 @@ class Executor:
                 server_version=connections.server_version(conn),
             )
             try:
-                return self._run_locked(conn, identity, to, stop)
+                return self._run_locked(conn, identity, stop)
             finally:
                 with suppress(psycopg.Error):  # a lost connection has released the lock already
                     runlock.release(conn)
@@ -130,30 +124,21 @@ class Executor:
             )
 
     def _run_locked(
-        self, conn: psycopg.Connection, identity: connections.ServerIdentity, to: str, stop: StopRequest
+        self, conn: psycopg.Connection, identity: connections.ServerIdentity, stop: StopRequest
     ) -> RunResult:
-        prior = connections.read_heads(conn, self.settings.version_table)
+        version_table = self.request.version_table
+        prior = connections.read_heads(conn, version_table)
         unfinished = self._unfinished(conn)
-        try:
-            plan = self.project.pending(prior, to)
-            target_heads = self.project.resolve(to)
-        except RunnerError as exc:
-            self._refused(exc)
-            raise
+        plan = self.project.pending(prior, self.request.to)
+        target_heads = self.project.resolve(self.request.to)
         view = RunView(self.run_id, conn, self.audit, prior, tuple(plan), target=self.target)
-        self.audit.emit(
-            "revision_recorded", prior_heads=list(prior), version_table=str(self.settings.version_table)
-        )
+        self.audit.emit("revision_recorded", prior_heads=list(prior), version_table=str(version_table))
         self.audit.emit("plan_made", to=list(target_heads), steps=[r.revision for r in plan])
-        ender = RunEnder(self.audit, self.settings, self._bookkeeping, sleep=self._real_sleep())
+        ender = RunEnder(self.audit, self.request, self._bookkeeping, sleep=self._real_sleep())
         if not plan:
             return ender.end(view, Ending(RunStatus.NOTHING_TO_DO, prior, f"Already at {fmt(prior)}."), None)
-        try:
-            self.hooks.before_run(view)
-        except RunnerError as exc:
-            self._refused(exc)
-            raise
-        records = History(conn, self.run_id, self.settings.operator)
+        self.hooks.before_run(view)  # a refusal here (lint, window, checks) changed nothing
+        records = History(conn, self.run_id, self.request.operator)
 
         def start_history() -> None:
             self._start_history(records, conn, unfinished, target_heads, prior)
@@ -199,7 +184,7 @@ class Executor:
             prior,
             audit_chain=self.audit.chain_id,
             audit_log=str(self.audit.path.resolve()) if self.audit.path else None,
-            command=self.settings.command,
+            command=self.request.command,
         )
 
     def _lock_waiting(self, progress: WaitProgress) -> None:

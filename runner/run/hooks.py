@@ -15,7 +15,7 @@ import psycopg
 
 from runner.audit import AuditLog
 from runner.guards import Guards
-from runner.plan.project import Downgrade, Revision
+from runner.planning.project import Downgrade, Revision
 from runner.request.guards import GuardPolicy, StepSettings
 from runner.run.decision import Action, Decision
 from runner.run.retry import LockRetryPolicy

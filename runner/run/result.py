@@ -1,4 +1,4 @@
-"""How a run ended, and the settings it ran with: the values the executor returns.
+"""How a run ended: the value the executor returns, and the exit code each outcome maps to.
 
 ``RunResult`` is what a caller of the Python API or the command line gets back;
 its status maps to the documented exit code in one table.
@@ -6,19 +6,13 @@ its status maps to the documented exit code in one table.
 
 from __future__ import annotations
 
-import getpass
-import os
 import secrets
-import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from runner.database import connections
 from runner.errors import ExitCode
-from runner.guards import Guards
 from runner.run.decision import Decision
-from runner.run.retry import LockRetryPolicy
 from runner.run.steps import Failure, StepOutcome
 
 
@@ -45,19 +39,6 @@ EXIT_FOR_STATUS = {
 
 def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def default_operator() -> str:
-    return os.environ.get("RUNNER_OPERATOR") or f"{getpass.getuser()}@{socket.gethostname()}"
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    guards: Guards = field(default_factory=Guards)
-    retry: LockRetryPolicy = field(default_factory=LockRetryPolicy)
-    version_table: connections.VersionTable = field(default_factory=connections.VersionTable)
-    operator: str = field(default_factory=default_operator)
-    command: str = "runner"  # how the operator invoked us, for next-step hints
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,7 @@ class LockRetryPolicy:
     total_s: float = 300.0
 
     def __post_init__(self) -> None:
-        problem = limits.RETRY_ATTEMPTS.problem(self.attempts)
+        problem = limits.LOCK_ATTEMPTS.problem(self.attempts)
         if problem is not None:
             raise ConfigError(f"Lock retry attempts {self.attempts} {problem}.")
         for name, seconds, accepted in (

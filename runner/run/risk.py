@@ -17,8 +17,7 @@ from runner.database.reads import refusing_when_blocked
 from runner.errors import Refused
 from runner.guards import Guards
 from runner.lint import Acknowledgement, Calibration, LintReport, analyse, blocking, read_stats
-from runner.lint.profile import SHORT_LOCK_DDL
-from runner.plan.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject, Revision
 
 
 class RiskReview:
@@ -85,13 +84,7 @@ class RiskReview:
 
     def profile_for(self, revision: Revision) -> tuple[str, Guards] | None:
         """Lint's profile (name, limits) when the step needs more than the short-lock default; else None."""
-        if self.report is None:
-            return None
-        try:
-            step = self.report.step(revision.revision)
-        except KeyError:
-            return None  # a rollback step: its downgrade was not part of the plan
-        return (step.profile, step.guards) if step.profile != SHORT_LOCK_DDL else None
+        return self.report.profile_for(revision.revision) if self.report is not None else None
 
     def one_way(self, revision: Revision) -> str | None:
         if self.report is None:

@@ -21,7 +21,7 @@ import pytest
 from runner.lint import Stats, analyse, read_stats
 from runner.lint.names import TableRef
 from runner.lint.size import Origin, Size
-from runner.plan.project import AlembicProject
+from runner.planning.project import AlembicProject
 from tests import pg
 from tests.lint.projects import make_project
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runner.lint import analyse, is_irreversible, profile_for
-from runner.plan.project import AlembicProject
+from runner.planning.project import AlembicProject
 from tests.lint.projects import NO_DOWNGRADE, make_project
 
 BASE = (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.errors import ConfigError
+from runner.errors import ConfigError, InvalidInput
 from runner.guards import Guards
 from runner.lint import Acknowledgement, Severity, Stats, blocking, profile_for, read_calibration
 from runner.lint.context import Origin, Size
@@ -100,9 +100,9 @@ def test_calibration_ignores_catalog_only_steps() -> None:
     assert report.calibration_factor == 1.0
 
 
-def test_unreadable_rehearsal_log_is_a_config_error(tmp_path: Path) -> None:
+def test_unreadable_rehearsal_log_is_invalid_input(tmp_path: Path) -> None:
     (tmp_path / "bad.jsonl").write_text("not json\n")
-    with pytest.raises(ConfigError, match="line 1 is not JSON"):
+    with pytest.raises(InvalidInput, match=r"line 1 of the rehearsal log .* is not a JSON audit event"):
         read_calibration(tmp_path / "bad.jsonl")
 
 

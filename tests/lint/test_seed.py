@@ -6,7 +6,7 @@ from contextlib import closing
 
 from examples.credentialmate.fill import conninfo_from_url, fill
 from runner.lint import Risk, Severity, analyse, is_irreversible, read_stats
-from runner.plan.project import AlembicProject
+from runner.planning.project import AlembicProject
 from tests import pg
 from tests.conftest import EXAMPLE_INI, EXAMPLE_PENDING, PRODUCTION_REVISION
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from runner.audit import AuditLog
-from runner.plan.project import AlembicProject
+from runner.commands import refusals_audited
+from runner.planning.project import AlembicProject
 from runner.playbook import load_playbook
 from runner.playbook.hooks import PlaybookHooks
 from runner.playbook.schedule import WindowOverride
+from runner.request.playbook import from_playbook
 from runner.run.executor import Executor
-from runner.run.result import RunResult, RunSettings
+from runner.run.result import RunResult
 from runner.target import DatabaseTarget
 from tests import pg
 from tests.conftest import EXAMPLE_INI
@@ -94,11 +97,10 @@ def run_playbook() -> Callable[..., tuple[RunResult, list[dict[str, Any]]]]:
         extra = {"clock": clock} if clock is not None else {}
         hooks = PlaybookHooks(playbook, project, override=override, **extra)
         audit = AuditLog(None, "test-run")
-        settings = RunSettings(
-            guards=playbook.guards, retry=playbook.retry, command="runner apply --playbook X"
-        )
-        executor = Executor(project, target, audit, settings, hooks=hooks, sleep=lambda _s: None)
-        result = executor.apply(playbook.project.target_revision)
+        request = replace(from_playbook(playbook, command="runner apply --playbook X"), target=target)
+        with refusals_audited(audit):
+            result = Executor(project, request, audit, hooks=hooks, sleep=lambda _s: None).apply()
+        return result, [event.fields for event in audit.events]
         return result, [event.fields for event in audit.events]
 
     return run

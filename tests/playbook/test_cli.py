@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from runner.audit import verify_file
-from runner.cli import app, playbook_apply
+from runner.cli import app
+from runner.cli import apply as apply_cli
 from tests import pg
 from tests.conftest import EXAMPLE_HEAD, EXAMPLE_INI, PRODUCTION_REVISION
 
@@ -103,7 +104,7 @@ def test_yes_with_the_target_name_runs_and_is_audited(write_playbook, target):
 
 def test_the_operator_types_the_target_name_at_the_prompt(write_playbook, target, monkeypatch):
     """Interactively the plan is shown and the name typed; a wrong name changes nothing."""
-    monkeypatch.setattr(playbook_apply, "interactive", lambda: True)
+    monkeypatch.setattr(apply_cli, "interactive", lambda: True)
     path = write_playbook(STAGING.replace("ENVIRONMENT", "staging"))
 
     wrong = invoke("apply", "--playbook", str(path), input="credmate-prod\n")
@@ -149,11 +150,16 @@ def test_options_the_playbook_sets_are_refused_beside_it(write_playbook, target,
 
 
 def test_override_window_needs_a_reason_and_a_playbook(write_playbook, target):
+    """The override's value is its reason (--reason belongs to --acknowledge alone); no playbook, no window."""
     path = write_playbook(STAGING.replace("ENVIRONMENT", "rehearsal"))
-    no_reason = invoke("apply", "--playbook", str(path), "--override-window")
+    no_reason = invoke("apply", "--playbook", str(path), "--override-window", " ")
     assert no_reason.exit_code == 3
-    assert "--override-window needs --reason" in no_reason.stderr
-    no_playbook = invoke("apply", "-c", str(EXAMPLE_INI), "--override-window", "--reason", "x")
+    assert "--override-window needs a reason" in no_reason.stderr
+    no_value = invoke("apply", "--playbook", str(path), "--override-window")
+    assert no_value.exit_code == 2  # a usage error: the option takes a value
+    no_playbook = invoke(
+        "apply", "-c", str(EXAMPLE_INI), "--database-url", pg.url_for(target), "--override-window", "x"
+    )
     assert no_playbook.exit_code == 3
     assert "only applies with --playbook" in no_playbook.stderr
 
@@ -175,7 +181,7 @@ def test_a_closed_window_is_refused_and_audited_then_overridden(write_playbook, 
     assert [e["event"] for e in events(path.parent / "audit.jsonl")] == ["run_refused"]
 
     reason = "INC-4711: the BlueShift import is blocked; approved by the on-call lead"
-    overridden = invoke("apply", "--playbook", str(path), "--override-window", "--reason", reason)
+    overridden = invoke("apply", "--playbook", str(path), "--override-window", reason)
     assert overridden.exit_code == 0, overridden.output
     [event] = [e for e in events(path.parent / "audit.jsonl") if e["event"] == "window_overridden"]
     assert event["reason"] == reason

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from runner.cli import app
-from runner.cli.playbook import open_playbook
+from runner.playbook import load_playbook
 from runner.playbook.policy import PolicyAction
 from tests.conftest import EXAMPLE_PENDING, ROOT
 
@@ -45,7 +45,7 @@ def test_example_playbook_validates_in_ci_without_its_url(path, monkeypatch):
 
 def test_the_production_playbook_is_the_seed_window():
     """Halt on the enum step, rollback (to just before it) on BlueShift, column checks after it, a snapshot."""
-    book = open_playbook(ROOT / "playbooks" / "credentialmate-production.yaml").playbook
+    book = load_playbook(ROOT / "playbooks" / "credentialmate-production.yaml")
     assert book.target.environment == "production"
     assert (
         book.snapshot is not None and book.snapshot.required and book.snapshot.rds_instance == "credmate-prod"

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from runner.audit.timings import TimingsError, step_durations
 from runner.playbook import InvalidPlaybook, load_playbook
-from runner.playbook.timings import Estimator, TimingsError, rehearsal_durations
+from runner.playbook.timings import Estimator
 
 HEAD = """
 version: 1
@@ -126,8 +127,8 @@ def test_a_damaged_rehearsal_log_is_reported_with_its_line(tmp_path):
     log = tmp_path / "r.jsonl"
     log.write_text('{"event": "run_started"}\nnot json\n')
     with pytest.raises(TimingsError, match=r"line 2 of the rehearsal log .* is not a JSON audit event"):
-        rehearsal_durations(log)
-    assert rehearsal_durations(tmp_path / "missing.jsonl", missing_ok=True) == {}
+        step_durations(log)
+    assert step_durations(tmp_path / "missing.jsonl", missing_ok=True) == {}
 
 
 def test_paths_are_relative_to_the_playbook(write_playbook, tmp_path):

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.alembic_compat import downgrade_step, upgrade_step, wrap_migration_function
-from runner.plan.app_errors import env_py_failed
-from runner.plan.environment import GuardedEnvironment
-from runner.plan.project import AlembicProject, Revision
+from runner.planning.app_errors import env_py_failed
+from runner.planning.environment import GuardedEnvironment
+from runner.planning.project import AlembicProject, Revision
 from runner.redact import redact
 
 OFFLINE_URL = "postgresql://offline/offline"

@@ -8,7 +8,7 @@ from typing import Any
 
 from runner.database import connections, history, runlock
 from runner.database.history import UnfinishedRun
-from runner.plan.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject, Revision
 from runner.target import DatabaseTarget
 
 

@@ -26,7 +26,7 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
 from runner.errors import ConfigError, MultipleHeads, UnknownRevision
-from runner.plan.app_errors import error_text, revision_load_error, script_directory
+from runner.planning.app_errors import error_text, revision_load_error, script_directory
 from runner.redact import redact
 
 EnvPyWrapper = Callable[[Callable[[], None]], Any]

@@ -1,0 +1,128 @@
+"""``apply``: the guarded run, from a request to a result.
+
+The audit log is opened first, so that every refusal, wherever it comes from
+(an unknown revision, a closed window, a database off the playbook's path, no
+confirmation, a guard inside the run), is written once, by ``refusals_audited``.
+Then, inside env.py's wrapper: the target revision is resolved, the database's
+status read, the playbook's path and window checked, the plan shown, the target
+confirmed, and the executor runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from runner.audit import AuditLog
+from runner.commands.confirm import Prompt, confirm
+from runner.commands.project import Opened, within_project
+from runner.database.reads import ReadBlocked
+from runner.errors import ConfigError, RunnerError
+from runner.planning.status import Status, read_status
+from runner.request import RunRequest
+from runner.run.executor import Executor
+from runner.run.hooks import RunHooks, StandardHooks
+from runner.run.result import RunResult, new_run_id
+from runner.run.risk import RiskReview
+
+if TYPE_CHECKING:
+    from runner.playbook.hooks import PlaybookHooks
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the operator should see before confirming: where the database is, what will run."""
+
+    status: Status
+    request: RunRequest
+    hooks: RunHooks
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """What apply may do with a person; by default nothing is shown and nothing is asked."""
+
+    show: Callable[[Preview], None] = field(default=lambda preview: None)
+    prompt: Prompt | None = None  # asks for the target's name; None: no one can answer (refused if needed)
+    watch: Callable[[AuditLog], None] = field(default=lambda audit: None)  # e.g. print each event
+
+
+def apply(
+    request: RunRequest,
+    interaction: Interaction | None = None,
+    *,
+    sleep: Callable[[float], None] | None = None,
+) -> RunResult:
+    """Run ``request``; a RunResult for every run that started, a RunnerError for one that was refused."""
+    if request.target is None:
+        raise ConfigError(
+            "No target database: pass --database-url or set DATABASE_URL (the runner never falls back to the "
+            "sqlalchemy.url in alembic.ini)."
+        )
+    ui = interaction or Interaction()
+    with AuditLog(request.audit_log, new_run_id()) as audit, refusals_audited(audit):
+        ui.watch(audit)
+        return within_project(request, lambda opened: _run(request, opened, audit, ui, sleep))
+
+
+def _run(
+    request: RunRequest,
+    opened: Opened,
+    audit: AuditLog,
+    ui: Interaction,
+    sleep: Callable[[float], None] | None,
+) -> RunResult:
+    project = opened.project
+    project.resolve(request.to)  # an unknown or ambiguous target revision is refused before connecting
+    found = read_status(project, request.target, to=request.to, version_table=request.version_table)
+    hooks = _hooks(request, opened)
+    if found.pending:
+        refusal = _off_the_playbook(hooks, found)
+        if refusal is not None:
+            raise refusal
+        ui.show(Preview(found, request, hooks, opened.warnings))
+    confirmed = confirm(request, len(found.pending), ui.prompt)
+    return Executor(project, request, audit, hooks=hooks, confirmed=confirmed, sleep=sleep).apply()
+
+
+def _hooks(request: RunRequest, opened: Opened) -> StandardHooks | PlaybookHooks:
+    from runner.lint.estimate import read_calibration
+
+    calibration = read_calibration(request.rehearsal_log) if request.rehearsal_log else None
+    risk = RiskReview(opened.project, request.acknowledgements, calibration)
+    if request.playbook is None:
+        return StandardHooks(request.guards, risk=risk)
+    from runner.playbook.hooks import PlaybookHooks
+
+    return PlaybookHooks(request.playbook, opened.project, override=request.window_override, risk=risk)
+
+
+def _off_the_playbook(hooks: RunHooks, found: Status) -> RunnerError | None:
+    """With a playbook: the database off its path, or the window closed, refuses before any prompt."""
+    from runner.playbook.hooks import PlaybookHooks
+
+    if not isinstance(hooks, PlaybookHooks):
+        return None
+    return hooks.off_path(found.current) or hooks.schedule.refusal(found.pending)
+
+
+@contextmanager
+def refusals_audited(audit: AuditLog) -> Iterator[None]:
+    """The one place a refused run is written to the audit log (``run_refused``), whatever refused it."""
+    try:
+        yield
+    except RunnerError as exc:
+        if not exc.audited:
+            blockers = [b.as_fields() for b in exc.blockers] if isinstance(exc, ReadBlocked) else None
+            audit.emit(
+                "run_refused",
+                reason=exc.message,
+                next_step=exc.next_step,
+                exit_code=int(exc.exit_code),
+                **({"blockers": blockers} if blockers is not None else {}),
+            )
+            exc.audited = True
+        raise
