@@ -9,7 +9,7 @@ is applied before the snapshot is available. The run records both values
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -41,7 +41,6 @@ def anchor_run(
     snapshot_id: str | None = None,
     server_addr: str | None = None,
     resolver: Resolver = system_resolver,
-    extra_aliases: Iterable[str] = (),
     on_proof: Callable[[EndpointProof], None] | None = None,
     on_progress: ProgressCallback | None = None,
     now: Callable[[], datetime] = utc_now,
@@ -56,7 +55,7 @@ def anchor_run(
         kind.source_kind,
         source,
         host,
-        aliases=(*spec.endpoint_aliases, *extra_aliases),
+        aliases=spec.endpoint_aliases,
         server_addr=server_addr,
         resolver=resolver,
     )

@@ -152,13 +152,14 @@ def take_snapshot(
     plan = WaitPlan.within(spec.wait_ceiling_ms, delay_s)
     status = _wait(rds, kind, identifier, source, spec.wait_ceiling_ms, plan, on_progress, clock, sleep)
     waited = round((clock() - started) * 1000)
+    found = kind.describe(rds, identifier) or {}  # the create answer may predate its creation time
     return SnapshotRecord(
         identifier=identifier,
-        arn=str(created.get(kind.arn_key, "")),
+        arn=str(found.get(kind.arn_key) or created.get(kind.arn_key, "")),
         kind=kind.name,
         source=source,
         status=status,
-        created_at=created.get("SnapshotCreateTime"),
+        created_at=found.get("SnapshotCreateTime") or created.get("SnapshotCreateTime"),
         waited_ms=waited,
         tags=tuple((tag["Key"], tag["Value"]) for tag in tags),
     )

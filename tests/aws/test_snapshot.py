@@ -301,6 +301,7 @@ def test_a_snapshot_not_yet_visible_right_after_creation_is_waited_for(stub_rds)
     )
     _polled(stubber, "creating", 50)
     _polled(stubber, "available", 100)
+    _polled(stubber, "available", 100)  # read once more for its creation time
     slept: list[float] = []
 
     record = take_snapshot(client, instance_spec(), FACTS, now=lambda: NOW, delay_s=0.01, sleep=slept.append)
