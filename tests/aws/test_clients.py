@@ -78,7 +78,9 @@ def test_an_unknown_profile_is_a_configuration_error(aws_profile):
     with pytest.raises(ConfigError) as caught:
         BotoClients(AwsSettings(region=REGION, profile="no-such-profile"))("rds")
     assert caught.value.exit_code == ExitCode.INVALID_INPUT
-    assert caught.value.message.startswith("The config profile (no-such-profile) could not be found (while reading")
+    assert caught.value.message.startswith(
+        "The config profile (no-such-profile) could not be found (while reading"
+    )
 
 
 def test_an_endpoint_that_does_not_answer_is_unreachable(aws_profile):
