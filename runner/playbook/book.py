@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.aws.identifiers import DEFAULT_TEMPLATE as DEFAULT_SNAPSHOT_NAME
 from runner.guards import Guards
 from runner.playbook.catalog import ColumnState, ConstraintState, EnumState, IndexState, TableExists
 from runner.playbook.checks import QueryCheck, RowsUnchanged
@@ -22,7 +23,9 @@ from runner.playbook.model_checks import (
     ColumnCheck,
     ConstraintCheck,
     EnumCheck,
+    HttpCheck,
     IndexCheck,
+    MetricCheck,
     RowsUnchangedCheck,
     SqlCheck,
     TableCheck,
@@ -77,6 +80,11 @@ class SnapshotSpec:
     region: str | None
     wait_ceiling_ms: int
     tags: tuple[tuple[str, str], ...]
+    identifier: str = DEFAULT_SNAPSHOT_NAME  # a template (runner.aws.identifiers)
+    endpoint_aliases: tuple[str, ...] = ()
+    reuse_snapshot_id: str | None = None
+    reuse_max_age_ms: int | None = None
+    reason: str | None = None  # why required is false
 
     def describe(self) -> str:
         what = (
@@ -85,6 +93,13 @@ class SnapshotSpec:
             else f"Aurora cluster {self.aurora_cluster}"
         )
         return f"{what} in {self.region}"
+
+
+@dataclass(frozen=True)
+class NotifySpec:
+    sns_topic_arn: str | None
+    webhook_url_env: str | None
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,7 @@ class Acknowledgement:
 class CheckPlan:
     timeout_ms: int = 30_000
     role: str | None = None  # SET ROLE for the playbook's own checks
+    settle_ms: int | None = None  # a wait before each step's checks and after_all
     before: tuple[Any, ...] = ()
     after_each: tuple[Any, ...] = ()
     after_all: tuple[Any, ...] = ()
@@ -124,6 +140,7 @@ class StepRules:
     non_transactional: bool = False
     named: bool = False  # the playbook has an entry for this step
     guards_overridden: bool = False  # the step names its own guards or profile: lint's profile yields
+    settle_ms: int | None = None  # a wait before this step's checks; None: the playbook's checks.settle
 
 
 @dataclass(frozen=True)
@@ -145,6 +162,7 @@ class Playbook:
     steps: tuple[StepRules, ...]
     defaults: StepRules
     guards_source: str = DEFAULTS  # "playbook guards" when the playbook sets any run-wide guard
+    notify: NotifySpec | None = None
     locations: Locations = field(default_factory=Locations, compare=False)
 
     def rules_for(self, revision: str) -> StepRules:
@@ -152,6 +170,11 @@ class Playbook:
             if rules.revision == revision:
                 return rules
         return StepRules(**{**self.defaults.__dict__, "revision": revision})
+
+    def settle_ms_for(self, revision: str) -> int:
+        """The wait before a step's checks: the step's settle, else checks.settle, else none."""
+        own = self.rules_for(revision).settle_ms
+        return own if own is not None else self.checks.settle_ms or 0
 
     def step_names(self) -> list[str]:
         return [rules.revision for rules in self.steps]
@@ -213,12 +236,14 @@ def build(model: PlaybookModel, path: Path, source: str, digest: str, locations:
         checks=CheckPlan(
             timeout_ms=model.checks.timeout,
             role=model.checks.role,
+            settle_ms=model.checks.settle,
             before=tuple(check_from(c) for c in model.checks.before),
             after_each=tuple(check_from(c) for c in model.checks.after_each),
             after_all=tuple(check_from(c) for c in model.checks.after_all),
         ),
         window=_window(model),
         snapshot=_snapshot(model),
+        notify=_notify(model),
         acknowledgements=tuple(Acknowledgement(a.code, a.revision, a.reason) for a in model.acknowledgements),
         steps=steps,
         defaults=defaults,
@@ -270,6 +295,7 @@ def _step(model: PlaybookModel, revision: str, step: StepModel, default: Failure
         non_transactional=bool(profile and profile.non_transactional),
         named=True,
         guards_overridden=step.profile is not None or step.guards is not None,
+        settle_ms=step.settle,
     )
 
 
@@ -299,6 +325,14 @@ def check_from(model: Any) -> Any:
         return QueryCheck(model.sql, measure, model.op, expected, label)
     if isinstance(model, RowsUnchangedCheck):
         return RowsUnchanged(model.rows_unchanged, model.name or f"rows in {model.rows_unchanged} unchanged")
+    if isinstance(model, HttpCheck):
+        from runner.aws.health import http_health  # imported here: runner.aws imports this package's checks
+
+        return http_health(model.http, model.status, model.contains, model.timeout, model.name)
+    if isinstance(model, MetricCheck):
+        from runner.aws.health import metric_health
+
+        return metric_health(**model.model_dump())
     raise TypeError(f"not a check model: {type(model).__name__}")
 
 
@@ -327,4 +361,16 @@ def _snapshot(model: PlaybookModel) -> SnapshotSpec | None:
         region=snapshot.region,
         wait_ceiling_ms=snapshot.wait_ceiling,
         tags=tuple(sorted(snapshot.tags.items())),
+        identifier=snapshot.identifier,
+        endpoint_aliases=tuple(snapshot.endpoint_aliases),
+        reuse_snapshot_id=snapshot.reuse.snapshot_id if snapshot.reuse else None,
+        reuse_max_age_ms=snapshot.reuse.max_age if snapshot.reuse else None,
+        reason=snapshot.reason,
     )
+
+
+def _notify(model: PlaybookModel) -> NotifySpec | None:
+    notify = model.notify
+    if notify is None:
+        return None
+    return NotifySpec(notify.sns_topic_arn, notify.webhook_url_env, notify.required)

@@ -8,12 +8,12 @@ has to change, so its line is the one the operator edits.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from runner.durations import format_ms
 from runner.playbook.book import resolve_guards
+from runner.playbook.consistency_aws import health_problems, notify_problems, snapshot_problems
 from runner.playbook.model import GuardsModel, PlaybookModel
 from runner.playbook.model_checks import (
     ColumnCheck,
@@ -26,13 +26,21 @@ from runner.playbook.model_checks import (
 from runner.playbook.problems import Path_, Problem
 from runner.playbook.query_rules import query_problems
 
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_RDS_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
-
 
 def problems(model: PlaybookModel) -> list[Problem]:
     found: list[Problem] = []
-    for rule in (_policies, _profiles, _timeouts, _retries, _window, _snapshot, _checks, _acknowledgements):
+    rules = (
+        _policies,
+        _profiles,
+        _timeouts,
+        _retries,
+        _window,
+        snapshot_problems,
+        notify_problems,
+        _checks,
+        _acknowledgements,
+    )
+    for rule in rules:
         found.extend(rule(model))
     return found
 
@@ -142,39 +150,6 @@ def _window(model: PlaybookModel) -> Iterator[Problem]:
         yield Problem(("window", "end"), f"the window ends when it starts ({window.end}); give it a length")
 
 
-def _snapshot(model: PlaybookModel) -> Iterator[Problem]:
-    snapshot = model.snapshot
-    if model.target.environment == "production" and (snapshot is None or not snapshot.required):
-        at: Path_ = ("snapshot", "required") if snapshot is not None else ("target", "environment")
-        yield Problem(
-            at,
-            "a production playbook takes a snapshot before the first step: add a snapshot section with "
-            "required: true (only staging and rehearsal targets may go without one)",
-        )
-    if snapshot is None:
-        return
-    named = [key for key in ("rds_instance", "aurora_cluster") if getattr(snapshot, key) is not None]
-    if len(named) != 1:
-        found = "both" if named else "neither"
-        yield Problem(
-            ("snapshot",), f"a snapshot names exactly one of rds_instance and aurora_cluster, found {found}"
-        )
-    for key in named:
-        value = getattr(snapshot, key)
-        if not _RDS_ID.match(value):
-            yield Problem(
-                ("snapshot", key),
-                f"{value!r} is not an RDS identifier (a letter, then letters, digits and single hyphens, "
-                "at most 63 characters, not ending in a hyphen)",
-            )
-    if snapshot.region is None:
-        yield Problem(("snapshot", "region"), "required key is missing (the AWS region, such as us-east-1)")
-    elif not _REGION.match(snapshot.region):
-        yield Problem(
-            ("snapshot", "region"), f"{snapshot.region!r} is not an AWS region name such as us-east-1"
-        )
-
-
 def _check_lists(model: PlaybookModel) -> Iterator[tuple[Path_, list[Any]]]:
     yield ("checks", "before"), model.checks.before
     yield ("checks", "after_each"), model.checks.after_each
@@ -214,6 +189,7 @@ def _check_problems(check: Any, where: Path_) -> Iterator[tuple[str, str]]:
             yield "values", "give value (one label) or values (the exact list), not both"
         if not check.exists and check.values is not None:
             yield "exists", "exists: false checks that a type or one value is absent; it can't go with values"
+    yield from health_problems(check)
     if isinstance(check, SqlCheck):
         given = [key for key in ("scalar", "rows") if key in check.model_fields_set]
         if len(given) != 1:

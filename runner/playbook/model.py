@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from runner import limits
+from runner.aws.identifiers import DEFAULT_TEMPLATE as DEFAULT_SNAPSHOT_NAME
 from runner.durations import parse_ms
 from runner.playbook.model_checks import Check
 from runner.playbook.scalars import raw_text
@@ -131,6 +132,16 @@ def _env_name(value: Any) -> str:
     return value
 
 
+def _webhook_env(value: Any) -> str:
+    if isinstance(value, str) and "://" in value:  # the URL itself: a secret, so it is not repeated here
+        raise PydanticCustomError(
+            "env_name",
+            "this is a URL, and webhook_url_env names the environment variable that holds the URL; export the "
+            "URL in a variable and name the variable here",
+        )
+    return _env_name(value)
+
+
 def _lint_code(value: Any) -> str:
     if not isinstance(value, str) or not _LINT_CODE.match(value):
         raise PydanticCustomError(
@@ -163,6 +174,7 @@ def _ranged_duration(accepted: limits.Range) -> Any:
     return Annotated[int, BeforeValidator(_ranged(accepted)), WithJsonSchema(_DURATION_SCHEMA)]
 
 
+Settle = _ranged_duration(limits.Range(1, limits.HOUR_MS))
 LockTimeout = _ranged_duration(limits.LOCK_TIMEOUT)
 StatementTimeout = _ranged_duration(limits.STATEMENT_TIMEOUT)
 IdleTimeout = _ranged_duration(limits.IDLE_IN_TRANSACTION_TIMEOUT)
@@ -195,6 +207,7 @@ TimeZone = Annotated[str, BeforeValidator(_time_zone)]
 Text = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 Revision = Annotated[str, BeforeValidator(_text), Field(min_length=1)]
 EnvName = Annotated[str, BeforeValidator(_env_name)]
+WebhookEnv = Annotated[str, BeforeValidator(_webhook_env)]
 LintCode = Annotated[str, BeforeValidator(_lint_code)]
 
 
@@ -300,15 +313,40 @@ class WindowModel(Strict):
     )
 
 
+class ReuseModel(Strict):
+    snapshot_id: Text | None = Field(
+        None,
+        description="An existing snapshot to use instead of taking one; it must be available, of this instance "
+        "or cluster, and younger than max_age.",
+    )
+    max_age: Duration | None = Field(
+        None, description="The oldest snapshot that may be reused (here or with --snapshot-id)."
+    )
+
+
 class SnapshotModel(Strict):
     required: bool = Field(True, description="Refuse to start without a snapshot.")
+    reason: Text | None = Field(
+        None, description="With required: false, why this target may go without a snapshot."
+    )
     rds_instance: Text | None = Field(None, description="RDS DB instance identifier.")
     aurora_cluster: Text | None = Field(None, description="Aurora DB cluster identifier.")
     region: Text | None = Field(None, description="AWS region, such as us-east-1.")
+    identifier: Text = Field(
+        DEFAULT_SNAPSHOT_NAME,
+        description="The snapshot's name, from {target_name}, {prior}, {target}, {run_id}, {source} and "
+        "{utc:%Y%m%d%H%M}; made a valid RDS identifier.",
+    )
+    endpoint_aliases: list[Text] = Field(
+        default_factory=list,
+        description="Hosts (a proxy, tunnel or CNAME) accepted as reaching the instance or cluster when "
+        "that can't be proven from its endpoints.",
+    )
     wait_ceiling: Duration = Field(
         "30min", validate_default=True, description="How long to wait for the snapshot to be available."
     )
     tags: dict[Text, Text] = Field(default_factory=dict, description="Extra tags for the snapshot.")
+    reuse: ReuseModel | None = Field(None, description="Reuse an existing snapshot instead of taking one.")
 
 
 class AcknowledgementModel(Strict):
@@ -325,6 +363,9 @@ class ChecksModel(Strict):
         None,
         description="A role the playbook's checks run as (SET ROLE), such as one that may only read; the "
         "runner's database user must be a member of it.",
+    )
+    settle: Settle | None = Field(
+        None, description="A wait before each step's checks and after_all, so metrics can catch up."
     )
     before: list[Check] = Field(default_factory=list, description="Checks before the first step.")
     after_each: list[Check] = Field(default_factory=list, description="Checks after every step.")
@@ -343,6 +384,19 @@ class StepModel(Strict):
         None, description="Overrides the detection of a one-way step; the text says why passing it is safe."
     )
     checks: list[Check] = Field(default_factory=list, description="Checks after this step.")
+    settle: Settle | None = Field(None, description="A wait before this step's checks (over checks.settle).")
+
+
+class NotifyModel(Strict):
+    sns_topic_arn: Text | None = Field(None, description="An SNS topic that receives every notification.")
+    webhook_url_env: WebhookEnv | None = Field(
+        None,
+        description="The environment variable holding an HTTPS URL that receives Slack-compatible JSON; the URL "
+        "never appears in the playbook or the logs.",
+    )
+    required: bool = Field(
+        False, description="Refuse to start when the start notification can't be delivered."
+    )
 
 
 class PlaybookModel(Strict):
@@ -360,4 +414,5 @@ class PlaybookModel(Strict):
     steps: dict[Revision, StepModel] = Field(default_factory=dict)
     window: WindowModel | None = None
     snapshot: SnapshotModel | None = None
+    notify: NotifyModel | None = None
     acknowledgements: list[AcknowledgementModel] = Field(default_factory=list)

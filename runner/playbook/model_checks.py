@@ -12,6 +12,16 @@
 - sql: SELECT count(*) FROM providers WHERE home_state IS NOT NULL
   scalar: 0                               # or rows: N (the number of rows), with op: ==, !=, <, <=, >, >=
 - rows_unchanged: providers               # the table's row count is the same after as before
+- http: https://credmate.example.com/healthz
+  status: 200                             # the default; contains: TEXT and timeout: 10s are optional
+- metric: HTTPCode_Target_5XX_Count       # a CloudWatch metric, here divided by a second one: a rate
+  namespace: AWS/ApplicationELB
+  dimensions: {LoadBalancer: app/credmate/50dc6c495c0c9188}
+  statistic: Sum
+  per: RequestCount
+  period: 1min
+  window: 5min
+  max: 0.01                               # and/or min:; missing: ok accepts a window without data
 ```
 """
 
@@ -19,17 +29,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from runner.playbook.scalars import raw_text
 
 # The key that names a check's kind, in the order they are listed to operators.
-CHECK_KINDS = ("table", "column", "index", "constraint", "enum", "sql", "rows_unchanged")
+CHECK_KINDS = ("table", "column", "index", "constraint", "enum", "sql", "rows_unchanged", "http", "metric")
 TAG_PREFIX = "check:"
 
 Comparison = Literal["==", "!=", "<", "<=", ">", ">="]
 ConstraintKind = Literal["primary_key", "foreign_key", "unique", "check", "exclusion"]
+Statistic = Literal["Sum", "Average", "Maximum", "Minimum", "SampleCount"]
 
 
 def _name(value: Any) -> Any:
@@ -37,6 +48,16 @@ def _name(value: Any) -> Any:
 
 
 Name = Annotated[str, BeforeValidator(_name), Field(min_length=1)]
+
+
+def _duration(value: Any) -> int:
+    from runner.playbook.model import _positive_duration  # model imports this module: read it when called
+
+    return _positive_duration(value)
+
+
+_DURATION_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d+)?(ms|s|min|h)$", "examples": ["10s", "5min"]}
+Duration = Annotated[int, BeforeValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
 
 
 class _Check(BaseModel):
@@ -97,6 +118,44 @@ class RowsUnchangedCheck(_Check):
     rows_unchanged: Name = Field(description="[SCHEMA.]TABLE whose row count must not change.")
 
 
+class HttpCheck(_Check):
+    http: Name = Field(
+        description="An http:// or https:// URL to GET; its credentials and query are never logged."
+    )
+    status: int = Field(200, ge=100, le=599, description="The HTTP status the answer must have.")
+    contains: Name | None = Field(None, description="Text the answer's body must contain.")
+    timeout: Duration = Field("10s", validate_default=True, description="How long to wait for the answer.")
+
+
+class PerMetric(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metric: Name = Field(description="The divisor's metric name, such as RequestCount.")
+    namespace: Name | None = Field(None, description="Default: the checked metric's namespace.")
+    dimensions: dict[Name, Name] | None = Field(None, description="Default: the checked metric's dimensions.")
+    statistic: Statistic | None = Field(None, description="Default: the checked metric's statistic.")
+
+
+class MetricCheck(_Check):
+    metric: Name = Field(description="A CloudWatch metric name, such as HTTPCode_Target_5XX_Count.")
+    namespace: Name = Field(description="The metric's namespace, such as AWS/ApplicationELB.")
+    dimensions: dict[Name, Name] = Field(default_factory=dict, description="The metric's dimensions.")
+    statistic: Statistic = Field("Sum", description="Sum, Average, Maximum, Minimum or SampleCount.")
+    per: Name | PerMetric | None = Field(
+        None,
+        description="Divide by this metric (a rate such as errors per request), computed by the runner: a "
+        "metric name in the same namespace and dimensions, or a mapping with metric, namespace, dimensions, "
+        "statistic.",
+    )
+    period: Duration = Field("1min", validate_default=True, description="CloudWatch's period per datapoint.")
+    window: Duration = Field("5min", validate_default=True, description="How far back from now to look.")
+    max: float | None = Field(None, description="The value (or rate) must be at most this.")
+    min: float | None = Field(None, description="The value (or rate) must be at least this.")
+    missing: Literal["fail", "ok"] = Field(
+        "fail", description="A window without datapoints fails, unless this is ok."
+    )
+
+
 def _kinds_in(value: dict[str, Any]) -> list[str]:
     """The kind keys of a check; ``table`` also qualifies an index or a constraint, and then isn't one."""
     found = [kind for kind in CHECK_KINDS if kind in value]
@@ -132,7 +191,9 @@ Check = Annotated[
     | Annotated[ConstraintCheck, Tag(TAG_PREFIX + "constraint")]
     | Annotated[EnumCheck, Tag(TAG_PREFIX + "enum")]
     | Annotated[SqlCheck, Tag(TAG_PREFIX + "sql")]
-    | Annotated[RowsUnchangedCheck, Tag(TAG_PREFIX + "rows_unchanged")],
+    | Annotated[RowsUnchangedCheck, Tag(TAG_PREFIX + "rows_unchanged")]
+    | Annotated[HttpCheck, Tag(TAG_PREFIX + "http")]
+    | Annotated[MetricCheck, Tag(TAG_PREFIX + "metric")],
     Discriminator(
         _kind_of,
         custom_error_type="check_kind",
@@ -149,4 +210,6 @@ CHECK_MODELS: dict[str, type[_Check]] = {
     "enum": EnumCheck,
     "sql": SqlCheck,
     "rows_unchanged": RowsUnchangedCheck,
+    "http": HttpCheck,
+    "metric": MetricCheck,
 }

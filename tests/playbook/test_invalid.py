@@ -59,7 +59,7 @@ EXPECTED = {
         "{file} line 11, guards.statement_timeout: '0s' is zero, which PostgreSQL reads as no limit at all; give a real limit."
     ),
     "empty_file.yaml": (
-        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, acknowledgements; found nothing (the file is empty)."
+        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements; found nothing (the file is empty)."
     ),
     "format_version_2.yaml": ("{file} line 1, version: must be 1, found 2."),
     "lock_timeout_out_of_range.yaml": (
@@ -108,10 +108,10 @@ EXPECTED = {
         "{file} line 11, steps.20260131_000: write the full revision id 20260131_0000, not a prefix of it."
     ),
     "top_level_list.yaml": (
-        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, acknowledgements; found a list."
+        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements; found a list."
     ),
     "unknown_check_kind.yaml": (
-        "{file} line 13, checks.after_all[1]: a check names its kind with one of the keys table, column, index, constraint, enum, sql, rows_unchanged; found the key colum (did you mean column?)."
+        "{file} line 13, checks.after_all[1]: a check names its kind with one of the keys table, column, index, constraint, enum, sql, rows_unchanged, http, metric; found the key colum (did you mean column?)."
     ),
     "unknown_day.yaml": (
         "{file} line 12, window.days[0]: 'tues' is not one of mon, tue, wed, thu, fri, sat, sun."
@@ -123,7 +123,7 @@ EXPECTED = {
         "{file} line 17, steps.20260131_0000.profile: 'concurent_index' is not one of the playbook's profiles (concurrent_index); define it under profiles."
     ),
     "unknown_step_key.yaml": (
-        "{file} line 12, steps.20260127_0100.on_falure: unknown key 'on_falure' (did you mean on_failure?); the keys allowed here are description, on_failure, rollback_to, profile, guards, estimate, irreversible, reversible_because, checks."
+        "{file} line 12, steps.20260127_0100.on_falure: unknown key 'on_falure' (did you mean on_failure?); the keys allowed here are description, on_failure, rollback_to, profile, guards, estimate, irreversible, reversible_because, checks, settle."
     ),
     "unknown_step_revision.yaml": (
         "{file} line 11, steps.20260131_0001: '20260131_0001' is not a revision of the project (did you mean 20260131_0000?); the project's heads are 20260131_0000."
@@ -132,13 +132,52 @@ EXPECTED = {
         "{file} line 11, window.timezone: 'Eastern' is not a time zone this machine knows; use an IANA name such as America/New_York or UTC."
     ),
     "unknown_top_level_key.yaml": (
-        "{file} line 10, windw: unknown key 'windw' (did you mean window?); the keys allowed at the top level are version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, acknowledgements."
+        "{file} line 10, windw: unknown key 'windw' (did you mean window?); the keys allowed at the top level are version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements."
     ),
     "url_env_not_set.yaml": (
         "{file} line 8, target.url_env: the environment variable CREDMATE_URL_NOBODY_SET is not set; export the target's database URL in it (a playbook never holds the URL itself)."
     ),
     "window_without_days.yaml": (
         "{file} line 10, window: the window needs days (such as [tue, thu]) or dates (such as [2026-02-10])."
+    ),
+    "http_check_without_scheme.yaml": (
+        "{file} line 12, checks.after_all[0].http: 'credmate-staging.example.com/healthz' is not an http:// or https:// URL with a host."
+    ),
+    "metric_check_bad_period.yaml": (
+        "{file} line 15, steps.20260131_0000.checks[0].period: 45s is not a CloudWatch period: 1s, 5s, 10s, 30s or whole minutes."
+    ),
+    "metric_check_missing_typo.yaml": (
+        "{file} line 15, checks.after_all[0].missing: 'okay' is not one of fail, ok."
+    ),
+    "metric_check_without_bound.yaml": (
+        "{file} line 12, checks.after_all[0].metric: a metric check needs max, min or both: the bound its value (or rate) must keep."
+    ),
+    "notify_bad_topic_arn.yaml": (
+        "{file} line 11, notify.sns_topic_arn: 'arn:aws:sns:us-east-1:deploys' is not an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:deploys."
+    ),
+    "notify_webhook_url_inline.yaml": (
+        "{file} line 11, notify.webhook_url_env: this is a URL, and webhook_url_env names the environment variable that holds the URL; export the URL in a variable and name the variable here."
+    ),
+    "notify_without_channel.yaml": (
+        "{file} line 10, notify: notify needs sns_topic_arn, webhook_url_env or both."
+    ),
+    "settle_out_of_range.yaml": (
+        "{file} line 11, checks.settle: '2h' is outside the accepted range, 1ms to 1h."
+    ),
+    "snapshot_alias_with_port.yaml": (
+        "{file} line 14, snapshot.endpoint_aliases[0]: 'pgbouncer.internal:6432' is not a host name or address as it appears in the database URL."
+    ),
+    "snapshot_identifier_unknown_field.yaml": (
+        "{file} line 13, snapshot.identifier: {target_nme} is not a field a snapshot name can use; the fields are {target_name}, {prior}, {target}, {run_id}, {source}, {utc}."
+    ),
+    "snapshot_reuse_without_max_age.yaml": (
+        "{file} line 13, snapshot.reuse: reuse needs max_age, the oldest snapshot this playbook accepts (such as 6h), so an old snapshot can't pass for a fresh one."
+    ),
+    "snapshot_waived_in_production.yaml": (
+        "{file} line 11, snapshot.required: a production playbook can't waive its snapshot, whatever the reason: make it required: true (only staging and rehearsal targets may go without one)."
+    ),
+    "snapshot_waived_without_reason.yaml": (
+        "{file} line 11, snapshot.required: required: false needs a reason: say in snapshot.reason why this target may go without a snapshot."
     ),
     "yaml_syntax_error.yaml": (
         "{file} line 13: is not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence)."
