@@ -92,6 +92,7 @@ class Op:
     index_where: str | None = None  # a partial index's predicate, as written
     plain_columns: bool = True  # an index over plain columns (renderable as op.create_index)
     what: str = ""  # the command, for messages: "VACUUM FULL", "SET TABLESPACE"
+    missing_ok: bool = False  # IF [NOT] EXISTS: the statement does nothing instead of failing
 
     @property
     def sql(self) -> str:

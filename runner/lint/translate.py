@@ -38,6 +38,7 @@ def _create_table(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
         statement,
         TableRef.from_range_var(node["relation"]),
         references=tuple(references),
+        missing_ok=bool(node.get("if_not_exists")),
     )
 
 
@@ -85,6 +86,7 @@ def _index(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
         unique=bool(node.get("unique")),
         index_where=where,
         plain_columns=plain,
+        missing_ok=bool(node.get("if_not_exists")),
     )
 
 
@@ -92,7 +94,8 @@ def _drop(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
     remove = node.get("removeType")
     for item in node.get("objects", ()):
         if remove == "OBJECT_TABLE":
-            yield Op(OpKind.DROP_TABLE, statement, TableRef.from_names(item.get("List", {}).get("items", [])))
+            table = TableRef.from_names(item.get("List", {}).get("items", []))
+            yield Op(OpKind.DROP_TABLE, statement, table, missing_ok=bool(node.get("missing_ok")))
         elif remove == "OBJECT_INDEX":
             ref = TableRef.from_names(item.get("List", {}).get("items", []))
             yield Op(
@@ -101,6 +104,7 @@ def _drop(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
                 name=ref.name,
                 schema=ref.schema,
                 concurrent=bool(node.get("concurrent")),
+                missing_ok=bool(node.get("missing_ok")),
             )
         elif remove == "OBJECT_SCHEMA":
             yield Op(
@@ -129,7 +133,14 @@ def _rename(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
 def _alter_enum(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
     ref = TableRef.from_names(node.get("typeName", []))
     if node.get("newVal") is not None and node.get("oldVal") is None:
-        yield Op(OpKind.ADD_ENUM_VALUE, statement, name=ref.name, schema=ref.schema, value=node["newVal"])
+        yield Op(
+            OpKind.ADD_ENUM_VALUE,
+            statement,
+            name=ref.name,
+            schema=ref.schema,
+            value=node["newVal"],
+            missing_ok=bool(node.get("skipIfNewValExists")),
+        )
     else:
         yield Op(OpKind.OTHER, statement)
 
