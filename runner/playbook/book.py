@@ -109,6 +109,11 @@ class CheckPlan:
 
 
 @dataclass(frozen=True)
+class PreflightSpec:
+    no_relevant_drift: bool = False  # runner.drift.preflight.require_no_relevant_drift before the first step
+
+
+@dataclass(frozen=True)
 class StepRules:
     revision: str
     guards: Guards
@@ -142,6 +147,7 @@ class Playbook:
     acknowledgements: tuple[Acknowledgement, ...]
     steps: tuple[StepRules, ...]
     defaults: StepRules
+    preflight: PreflightSpec = PreflightSpec()
     locations: Locations = field(default_factory=Locations, compare=False)
 
     def rules_for(self, revision: str) -> StepRules:
@@ -204,6 +210,7 @@ def build(model: PlaybookModel, path: Path, source: str, digest: str, locations:
         acknowledgements=tuple(Acknowledgement(a.code, a.revision, a.reason) for a in model.acknowledgements),
         steps=steps,
         defaults=defaults,
+        preflight=PreflightSpec(no_relevant_drift=model.preflight.no_relevant_drift),
         locations=locations,
     )
 
