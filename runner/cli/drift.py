@@ -27,6 +27,7 @@ from runner.cli.common import (
 from runner.db import VersionTable
 from runner.errors import ConfigError
 from runner.project import AlembicProject
+from runner.redact import redact
 from runner.target import DatabaseTarget
 
 _SIDE_HELP = "env:VAR (an environment variable that holds the URL) or a URL without a password"
@@ -88,7 +89,7 @@ def drift(
             from runner.drift.render import drift_text
 
             for line in drift_text(result):
-                stdout.print(line, markup=False, highlight=False)
+                stdout.print(redact(line), markup=False, highlight=False)
     raise typer.Exit(int(result.exit_code))
 
 

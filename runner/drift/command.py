@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from runner import db
@@ -126,14 +126,21 @@ def drift(
         theirs = snapshot.read(target, limits=limits)
         comparison = compare(mine, theirs)
         target_label = labels[1] if labels else target.display
+    notes = _version_note(mine, theirs)
     if project is None:
-        return DriftResult(source_label, target_label, comparison)
+        return DriftResult(source_label, target_label, comparison, notes=notes)
     table = version_table or db.VersionTable()
     at_head = against_head or (
         target is not None and _revision(target, table) == tuple(sorted(project.heads))
     )
     return _with_plan(
-        DriftResult(source_label, target_label, comparison), project, source, mine, theirs, at_head, table
+        DriftResult(source_label, target_label, comparison, notes=notes),
+        project,
+        source,
+        mine,
+        theirs,
+        at_head,
+        table,
     )
 
 
@@ -150,16 +157,11 @@ def _with_plan(
     try:
         pending = project.pending(_revision(source, table), "heads")
     except RunnerError as error:
-        return DriftResult(
-            result.source,
-            result.target,
-            result.comparison,
-            notes=(f"The pending plan was not checked: {error}",),
-        )
+        return replace(result, notes=(*result.notes, f"The pending plan was not checked: {error}"))
     if not pending:
         return result
     steps = collect(project, pending, version_table=str(table))
-    notes = tuple(
+    notes = result.notes + tuple(
         f"{step.revision.revision} could not be rendered offline ({step.render_error}); its steps were not checked."
         for step in steps
         if step.render_error
@@ -168,6 +170,19 @@ def _with_plan(
     found = conflicts(steps, mine, reference=theirs if at_head else None)
     return DriftResult(
         result.source, result.target, comparison, found, tuple(r.revision for r in pending), notes
+    )
+
+
+def _version_note(mine: SchemaSnapshot, theirs: SchemaSnapshot | None) -> tuple[str, ...]:
+    """Each server prints definitions its own way: a different major version may differ in form only."""
+    if theirs is None or not mine.server_version or not theirs.server_version:
+        return ()
+    major, other = mine.server_version // 10000, theirs.server_version // 10000
+    if major == other:
+        return ()
+    return (
+        f"The source runs PostgreSQL {major} and the target {other}: definitions are printed by each server, so "
+        "some may differ in form only.",
     )
 
 

@@ -185,6 +185,7 @@ class SchemaSnapshot:
     domains: tuple[Domain, ...] = ()
     excluded: tuple[str, ...] = field(default=(), compare=False)
     skipped: tuple[Skipped, ...] = field(default=(), compare=False)
+    server_version: int = field(default=0, compare=False)  # server_version_num of the server read
 
     def as_json(self) -> dict[str, Any]:
         found: dict[str, Any] = {kind: [public(item) for item in getattr(self, kind)] for kind in KINDS}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import closing
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -110,7 +111,7 @@ def take(
         ),
         excluded=tuple(sorted(excluded)),
     )
-    return SchemaSnapshot(**{**snapshot.__dict__, "skipped": tuple(reader.skipped)})
+    return replace(snapshot, skipped=tuple(reader.skipped), server_version=reader.server_version)
 
 
 def _tables(
@@ -128,23 +129,8 @@ def _tables(
     built = []
     for oid in oids:
         _oid, schema, name, kind, quoted, unlogged, parent = relations[oid]
-        cols = tuple(
-            Column(
-                attname,
-                type_,
-                not_null,
-                None if attrdef is None else defaults.get(attrdef, UNREAD),
-                identity,
-                generated,
-                collation,
-                sql_name=attquoted,
-                table_sql=quoted,
-            )
-            for _rel, attname, attquoted, type_, not_null, identity, generated, collation, attrdef in columns[
-                oid
-            ]
-        )
-        bound = bounds.get(oid, UNREAD) if parent else None
+        cols = tuple(_column(row, defaults, quoted) for row in columns[oid])
+        bound = _text(bounds.get(oid)) if parent else None
         built.append(
             Table(
                 f"{schema}.{name}",
@@ -158,6 +144,14 @@ def _tables(
             )
         )
     return _sorted(built)
+
+
+def _column(row: tuple[Any, ...], defaults: dict[int, str | None], table_sql: str) -> Column:
+    _rel, name, quoted, type_, not_null, identity, generated, collation, attrdef = row
+    default = None if attrdef is None else _text(defaults.get(attrdef))
+    return Column(
+        name, type_, not_null, default, identity, generated, collation, sql_name=quoted, table_sql=table_sql
+    )
 
 
 def _views(reader: CatalogReader, relations: dict[int, Any], oids: list[int], label: Any) -> tuple[View, ...]:

@@ -141,3 +141,18 @@ def test_against_head_builds_the_head_in_a_throwaway_cluster(production_db):
     assert [(c["revision"], c["effect"], c["blocks"]) for c in document["conflicts"]] == [
         ("20260127_0100", "does nothing", False)
     ]
+
+
+def test_a_password_in_a_definition_is_masked_in_the_suggested_sql(new_db):
+    """A function only in the target sets a role's password: its suggested SQL shows the function, not the password."""
+    a = new_db()
+    b = new_db()
+    run(
+        b,
+        "CREATE FUNCTION rotate() RETURNS void LANGUAGE plpgsql AS "
+        "$$ BEGIN ALTER ROLE CURRENT_USER PASSWORD 'sekret-pw-1'; END $$",
+    )
+    done = run_cli("drift", "env:A_URL", "env:B_URL", env={"A_URL": pg.url_for(a), "B_URL": pg.url_for(b)})
+    assert done.returncode == 8, done.stderr
+    assert "CREATE OR REPLACE FUNCTION public.rotate()" in done.stdout
+    assert "sekret-pw-1" not in done.stdout

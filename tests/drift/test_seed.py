@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from contextlib import closing
 
 from runner.drift.command import drift
 from runner.drift.differences import CHANGED, ONLY_IN_TARGET
@@ -59,3 +60,20 @@ def test_local_one_behind_differs_only_by_the_blueshift_revision(new_db, templat
     )
     assert {d.explained_by for d in result.comparison.differences} == {"20260131_0000"}
     assert len(result.comparison.differences) == 23 and result.pending == ("20260131_0000",)
+
+
+def test_a_revision_this_checkout_does_not_know_still_compares(production_db, new_db, template_at):
+    """The source was migrated by newer code: the schemas are compared, and the plan check says why it was skipped."""
+    head = new_db(template_at(EXAMPLE_HEAD))
+    with closing(pg.connect(production_db)) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'feedc0ffee01'")
+    result = drift(
+        DatabaseTarget.parse(pg.url_for(production_db)),
+        DatabaseTarget.parse(pg.url_for(head)),
+        project=AlembicProject.load(EXAMPLE_INI),
+    )
+    assert len(result.comparison.differences) == 26 and result.pending == () and result.conflicts == ()
+    assert result.notes[0].startswith(
+        "The pending plan was not checked: The database's current revision 'feedc0ffee01' is not in the Alembic "
+        "project at "
+    )
