@@ -102,7 +102,7 @@ def take(
         sequences=_sequences(reader, names, set(quoted_names)),
         views=_views(reader, relations, views, label),
         routines=_routines(reader),
-        triggers=_triggers(reader, names, quoted_names, tables, label),
+        triggers=_triggers(reader, names, quoted_names, sorted(names), label),
         extensions=_sorted(Extension(*row) for row in reader.rows(catalog.EXTENSIONS_SQL)),
         schemas=_sorted(Schema(row[0]) for row in reader.rows(catalog.SCHEMAS_SQL)),
         domains=_sorted(

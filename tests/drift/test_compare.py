@@ -154,3 +154,43 @@ def test_columns_of_every_kind_are_compared(new_db):
         None,
         "ALTER TABLE public.scratch ADD COLUMN n integer GENERATED ALWAYS AS (length(k)) STORED;",
     ]
+
+
+WEIRD = """
+CREATE SCHEMA "Sales Dept";
+CREATE TABLE "Sales Dept"."My.Table" ("Select" int PRIMARY KEY, "Name" text);
+CREATE TABLE parent_rows (id int, note text);
+CREATE TABLE child_rows (extra int) INHERITS (parent_rows);
+CREATE TYPE pair AS (a int, b int);
+CREATE TABLE pairs (p pair, ps pair[], tags text[] DEFAULT '{}');
+CREATE VIEW "Sales Dept".v AS SELECT "Select" FROM "Sales Dept"."My.Table";
+CREATE FUNCTION "Sales Dept".v_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER v_instead INSTEAD OF INSERT ON "Sales Dept".v FOR EACH ROW EXECUTE FUNCTION "Sales Dept".v_insert();
+"""
+WEIRD_TARGET = """
+ALTER TABLE "Sales Dept"."My.Table" ADD COLUMN "Order Count" integer NOT NULL DEFAULT 0;
+CREATE INDEX "Odd Index" ON "Sales Dept"."My.Table" (lower("Name"));
+ALTER TABLE "Sales Dept"."My.Table" ADD CONSTRAINT "Name Set" CHECK ("Name" <> '') NOT VALID;
+ALTER TABLE parent_rows ADD COLUMN added int;
+"""
+
+
+def test_names_that_need_quoting_and_inherited_columns(new_db):
+    """Quoted names, dots and spaces in names, inheritance, composite types, a view's trigger: SQL that runs."""
+    source = build(new_db, WEIRD)
+    target = new_db(source)
+    run(target, WEIRD_TARGET)
+    found = compare(snapshot(source), snapshot(target)).differences
+    assert [(d.kind, d.name, d.status) for d in found] == [
+        ("column", "Sales Dept.My.Table.Order Count", ONLY_IN_TARGET),
+        ("column", "public.parent_rows.added", ONLY_IN_TARGET),  # once: the child inherits it
+        ("index", "Sales Dept.Odd Index", ONLY_IN_TARGET),
+        ("constraint", "Sales Dept.My.Table.Name Set", ONLY_IN_TARGET),
+    ]
+    assert found[0].sql == (
+        'ALTER TABLE "Sales Dept"."My.Table" ADD COLUMN "Order Count" integer DEFAULT 0 NOT NULL;'
+    )
+    assert "public.child_rows" in {t.name for t in snapshot(source).tables}
+    assert "Sales Dept.v.v_instead" in {t.name for t in snapshot(source).triggers}
+    run(source, "\n".join(d.sql for d in found if d.sql))
+    assert compare(snapshot(source), snapshot(target)).same
