@@ -138,6 +138,12 @@ TRIGGERDEFS_SQL = (
 )
 VIEWDEFS_SQL = "SELECT c.oid, c.oid, pg_get_viewdef(c.oid) FROM pg_class c WHERE c.oid = ANY(%s)"
 FUNCTIONDEFS_SQL = "SELECT p.oid, p.oid, pg_get_functiondef(p.oid) FROM pg_proc p WHERE p.oid = ANY(%s)"
+# The relations each view reads (its rewrite rule depends on them): pg_get_viewdef locks them all.
+VIEW_READS_SQL = """
+SELECT DISTINCT r.ev_class, d.refobjid
+  FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+ WHERE r.ev_class = ANY(%s) AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> r.ev_class
+"""
 # Sessions holding, or queued for, ACCESS EXCLUSIVE on a relation (an index counts for its table):
 # a definition read would queue behind them.
 LOCKED_SQL = """
@@ -213,6 +219,14 @@ class CatalogReader:
                 self._check_alive()
                 self.skipped.append(Skipped(label(key), f"{noun} not read: {_reason(exc)}"))
         return found
+
+    def hold_views(self, views: Sequence[int], label: Callable[[int], str]) -> None:
+        """A view over a locked relation is as good as locked: noted up front instead of waited for."""
+        if not self.busy or not views:
+            return
+        for view, read in self.rows(VIEW_READS_SQL, [list(views)]):
+            if read in self.busy and view not in self.busy:
+                self.busy[view] = f"it reads {label(read)}, and {self.busy[read]}"
 
     def _read(self, sql: str, keys: list[int]) -> dict[int, str | None]:
         return {obj: text for _key, obj, text in self.conn.execute(sql, [keys]).fetchall()}

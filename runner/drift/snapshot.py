@@ -155,6 +155,7 @@ def _column(row: tuple[Any, ...], defaults: dict[int, str | None], table_sql: st
 
 
 def _views(reader: CatalogReader, relations: dict[int, Any], oids: list[int], label: Any) -> tuple[View, ...]:
+    reader.hold_views(oids, label)
     texts = reader.definitions(catalog.VIEWDEFS_SQL, oids, label, "view definition")
     return _sorted(
         View(

@@ -80,14 +80,42 @@ def test_a_lock_taken_after_the_check_is_read_around_relation_by_relation(new_db
 
 
 def test_a_view_over_a_locked_table_is_noted(new_db):
-    """pg_get_viewdef locks the tables a view reads: the view's definition is noted as unread, nothing hangs."""
+    """pg_get_viewdef locks the tables a view reads: a view over a locked table is noted, not waited for."""
     database = build(new_db)
-    with holding(database, "billing.invoices"), closing(pg.connect(database)) as conn:
+    with holding(database, "billing.invoices") as pid, closing(pg.connect(database)) as conn:
         locked = take(conn, limits=FAST)
     views = {v.name: v.definition for v in locked.views}
     assert views["billing.totals"] == UNREAD
     assert "accounts" in views["public.active_accounts"]
     assert (
         "billing.totals",
-        "view definition not read: a lock wait timed out (someone holds a lock on it)",
+        f"view definition not read: it reads billing.invoices, and pid {pid} holds ACCESS EXCLUSIVE on it",
     ) in [(s.what, s.reason) for s in locked.skipped]
+
+
+def test_what_was_not_read_is_shown_in_the_text_and_the_json(new_db):
+    """runner drift's output lists what it left out, per side, with the session that held it."""
+    from runner.drift.command import drift
+    from runner.drift.render import drift_text
+    from runner.target import DatabaseTarget
+
+    source = build(new_db)
+    target = new_db(source)
+    with holding(source, "accounts") as pid:
+        started = time.monotonic()
+        result = drift(DatabaseTarget.parse(pg.url_for(source)), DatabaseTarget.parse(pg.url_for(target)))
+    assert time.monotonic() - started < 1  # nothing waited for the lock: it was seen before any read
+    assert result.exit_code == 0  # no difference in what could be read; what could not is listed
+    lines = drift_text(result)
+    held = f"pid {pid} holds ACCESS EXCLUSIVE on it"
+    assert lines[lines.index("Not compared (could not be read):") + 1 :] == [
+        f"  source public.accounts: column defaults not read: {held}",
+        f"  source public.accounts: index definitions not read: {held}",
+        f"  source public.accounts: constraint definitions not read: {held}",
+        f"  source public.active_accounts: view definition not read: it reads public.accounts, and {held}",
+        f"  source public.accounts: trigger definitions not read: {held}",
+    ]
+    assert {s["what"] for s in result.as_json()["skipped"]["source"]} == {
+        "public.accounts",
+        "public.active_accounts",
+    }
