@@ -174,12 +174,14 @@ class CatalogReader:
         self.conn = conn
         self.where = where
         self.skipped: list[Skipped] = []
-        self.server_version = 0
-        conn.execute(f"SET lock_timeout = '{int(limits.lock_timeout_ms)}ms'")
-        conn.execute(f"SET statement_timeout = '{int(limits.statement_timeout_ms)}ms'")
         # Definitions name what is outside the search path with its schema: one fixed path makes them
         # read the same in every environment, whatever search_path its role or database sets.
-        conn.execute("SET search_path = public")
+        settings = {
+            "lock_timeout": f"{int(limits.lock_timeout_ms)}ms",
+            "statement_timeout": f"{int(limits.statement_timeout_ms)}ms",
+            "search_path": "public",
+        }
+        self.rows("SELECT " + ", ".join(f"set_config('{k}', '{v}', false)" for k, v in settings.items()))
         self.server_version = int(self.rows("SELECT current_setting('server_version_num')")[0][0])
         self.busy = self._locked_relations()
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from contextlib import closing, contextmanager
 
+import pytest
+
 from runner.drift import catalog
-from runner.drift.catalog import CatalogLimits, CatalogReader
+from runner.drift.catalog import CatalogLimits, CatalogReader, CatalogUnreadable
 from runner.drift.compare import compare
 from runner.drift.objects import UNREAD
 from runner.drift.snapshot import take
@@ -119,3 +121,16 @@ def test_what_was_not_read_is_shown_in_the_text_and_the_json(new_db):
         "public.accounts",
         "public.active_accounts",
     }
+
+
+def test_a_catalog_that_cannot_be_read_at_all_is_unreachable_not_a_crash(new_db):
+    """A lost session: one sentence and exit 6 (CatalogUnreadable is an Unreachable), never a traceback."""
+    database = new_db()
+    conn = pg.connect(database)
+    conn.close()
+    with pytest.raises(CatalogUnreadable) as failed:
+        take(conn, where="the lost database")
+    assert failed.value.message == (
+        "The catalog of the lost database could not be read: the connection is closed. Nothing was compared."
+    )
+    assert int(failed.value.exit_code) == 6
