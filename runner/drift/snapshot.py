@@ -260,9 +260,8 @@ def _triggers(
 
 def _sequences(reader: CatalogReader, names: dict[int, str], every: set[int]) -> tuple[Sequence, ...]:
     built = []
-    for s, n, quoted, type_, start, inc, low, high, cycle, owner, column in reader.rows(
-        catalog.SEQUENCES_SQL
-    ):
+    for row in reader.rows(catalog.SEQUENCES_SQL):
+        s, n, quoted, type_, start, inc, low, high, cycle, owner, column = row
         if owner in every and owner not in names:
             continue  # owned by an excluded table (the runner's history)
         owned = f"{names[owner]}.{column}" if owner in names and column else None
