@@ -20,6 +20,7 @@ class ExitCode(IntEnum):
     ROLLED_BACK = 5  # rolled back to the prior revision
     UNREACHABLE = 6  # database or AWS could not be reached
     RESTORE_REQUIRED = 7
+    DRIFT_FOUND = 8  # runner drift: the schemas differ, or a pending step conflicts with the source
     INTERNAL = 70
 
 

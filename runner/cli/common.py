@@ -178,7 +178,19 @@ def print_json(payload: Any) -> None:
     stream.flush()
 
 
-def resolve_target(database_url: str | None, *, required: bool = True) -> DatabaseTarget | None:
+def resolve_target(
+    database_url: str | None,
+    *,
+    required: bool = True,
+    option: str = "--database-url",
+    instead: str = "Put the URL in DATABASE_URL, or the password in PGPASSWORD or ~/.pgpass.",
+) -> DatabaseTarget | None:
+    """The target a URL names; one with a password typed on the command line is refused.
+
+    ``option`` names where the URL was given (``--database-url`` also reads
+    DATABASE_URL; any other option or argument is always the command line), and
+    ``instead`` says where the password belongs.
+    """
     if not database_url:
         if required:
             raise ConfigError(
@@ -186,15 +198,12 @@ def resolve_target(database_url: str | None, *, required: bool = True) -> Databa
                 "to the sqlalchemy.url in alembic.ini)."
             )
         return None
-    from_command_line = database_url != os.environ.get("DATABASE_URL")
-    target = DatabaseTarget.parse(
-        database_url, source="--database-url" if from_command_line else "DATABASE_URL"
-    )
+    from_command_line = option != "--database-url" or database_url != os.environ.get("DATABASE_URL")
+    target = DatabaseTarget.parse(database_url, source=option if from_command_line else "DATABASE_URL")
     if from_command_line and target.has_password:
         raise ConfigError(
-            f"--database-url {target.display} carries a password on the command line, where the process "
-            "list and shell history keep it. Put the URL in DATABASE_URL, or the password in PGPASSWORD "
-            "or ~/.pgpass."
+            f"{option} {target.display} carries a password on the command line, where the process "
+            f"list and shell history keep it. {instead}"
         )
     return target
 

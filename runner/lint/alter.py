@@ -66,9 +66,12 @@ _ROW_SECURITY_SUBTYPES = {
 def _alter_command(statement: Statement, table: TableRef, cmd: dict[str, Any]) -> Iterator[Op]:
     subtype = cmd.get("subtype")
     if subtype == "AT_AddColumn":
-        yield from _add_column(statement, table, cmd.get("def", {}).get("ColumnDef", {}))
+        column = cmd.get("def", {}).get("ColumnDef", {})
+        yield from _add_column(statement, table, column, missing_ok=bool(cmd.get("missing_ok")))
     elif subtype == "AT_DropColumn":
-        yield Op(OpKind.DROP_COLUMN, statement, table, name=cmd.get("name"))
+        yield Op(
+            OpKind.DROP_COLUMN, statement, table, name=cmd.get("name"), missing_ok=bool(cmd.get("missing_ok"))
+        )
     elif subtype == "AT_AlterColumnType":
         column = cmd.get("def", {}).get("ColumnDef", {})
         yield Op(
@@ -115,7 +118,9 @@ def _alter_command(statement: Statement, table: TableRef, cmd: dict[str, Any]) -
         )
 
 
-def _add_column(statement: Statement, table: TableRef, column: dict[str, Any]) -> Iterator[Op]:
+def _add_column(
+    statement: Statement, table: TableRef, column: dict[str, Any], *, missing_ok: bool = False
+) -> Iterator[Op]:
     name = column.get("colname")
     type_node = column.get("typeName", {})
     type_name = type_text(type_node)
@@ -154,6 +159,7 @@ def _add_column(statement: Statement, table: TableRef, column: dict[str, Any]) -
         filler_known_volatile=known,
         not_null=not_null,
         has_default=has_default,
+        missing_ok=missing_ok,
     )
     for constraint in extra:
         for op in _constraint(statement, table, constraint, column=name):

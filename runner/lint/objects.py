@@ -93,7 +93,14 @@ def set_schema(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
 def alter_enum(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
     ref = TableRef.from_names(node.get("typeName", []))
     if node.get("newVal") is not None and node.get("oldVal") is None:
-        yield Op(OpKind.ADD_ENUM_VALUE, statement, name=ref.name, schema=ref.schema, value=node["newVal"])
+        yield Op(
+            OpKind.ADD_ENUM_VALUE,
+            statement,
+            name=ref.name,
+            schema=ref.schema,
+            value=node["newVal"],
+            missing_ok=bool(node.get("skipIfNewValExists")),
+        )
     elif node.get("newVal") is not None:
         yield Op(
             OpKind.RENAME_ENUM_VALUE,

@@ -112,7 +112,6 @@ class Op:
     plain_columns: bool = True  # an index over plain columns (renderable as op.create_index)
     what: str = ""  # the command, for messages: "VACUUM FULL", "SET TABLESPACE"
     only: bool = False  # CREATE INDEX ... ON ONLY: the partitioned table itself, not its partitions
-    if_not_exists: bool = False
     partition: TableRef | None = None  # ATTACH/DETACH PARTITION: the partition
     partition_of: TableRef | None = None  # CREATE TABLE ... PARTITION OF: the partitioned table
     partition_key: tuple[str, ...] | None = None  # CREATE TABLE ... PARTITION BY: its plain key columns
@@ -120,6 +119,7 @@ class Op:
     on_new_column: bool = False  # a constraint declared inline on a column this statement adds, all NULL
     bound: RowBound | None = None  # UPDATE/DELETE/SELECT limited to a key range: at most that many rows
     object_type: str | None = None  # for renames and moves: "index", "sequence", "view", "type", ...
+    missing_ok: bool = False  # IF [NOT] EXISTS: the statement does nothing instead of failing
 
     @property
     def sql(self) -> str:

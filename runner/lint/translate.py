@@ -45,6 +45,7 @@ def _create_table(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
         partition_of=TableRef.from_range_var(parents[0]) if bound and parents else None,
         default_partition=bool(bound and bound.get("is_default")),
         partition_key=_partition_key(spec) if spec else None,
+        missing_ok=bool(node.get("if_not_exists")),
     )
 
 
@@ -94,7 +95,7 @@ def _index(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
         index_where=where,
         plain_columns=plain,
         only=not node["relation"].get("inh", False),
-        if_not_exists=bool(node.get("if_not_exists")),
+        missing_ok=bool(node.get("if_not_exists")),
     )
 
 
@@ -102,7 +103,8 @@ def _drop(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
     remove = node.get("removeType")
     for item in node.get("objects", ()):
         if remove == "OBJECT_TABLE":
-            yield Op(OpKind.DROP_TABLE, statement, TableRef.from_names(item.get("List", {}).get("items", [])))
+            table = TableRef.from_names(item.get("List", {}).get("items", []))
+            yield Op(OpKind.DROP_TABLE, statement, table, missing_ok=bool(node.get("missing_ok")))
         elif remove == "OBJECT_INDEX":
             ref = TableRef.from_names(item.get("List", {}).get("items", []))
             yield Op(
@@ -111,6 +113,7 @@ def _drop(statement: Statement, node: dict[str, Any]) -> Iterator[Op]:
                 name=ref.name,
                 schema=ref.schema,
                 concurrent=bool(node.get("concurrent")),
+                missing_ok=bool(node.get("missing_ok")),
             )
         elif remove == "OBJECT_SCHEMA":
             yield Op(

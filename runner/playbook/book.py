@@ -127,6 +127,11 @@ class CheckPlan:
 
 
 @dataclass(frozen=True)
+class PreflightSpec:
+    no_relevant_drift: bool = False  # runner.drift.preflight.require_no_relevant_drift before the first step
+
+
+@dataclass(frozen=True)
 class StepRules:
     revision: str
     guards: Guards
@@ -163,6 +168,7 @@ class Playbook:
     defaults: StepRules
     guards_source: str = DEFAULTS  # "playbook guards" when the playbook sets any run-wide guard
     notify: NotifySpec | None = None
+    preflight: PreflightSpec = PreflightSpec()
     locations: Locations = field(default_factory=Locations, compare=False)
 
     def rules_for(self, revision: str) -> StepRules:
@@ -248,6 +254,7 @@ def build(model: PlaybookModel, path: Path, source: str, digest: str, locations:
         steps=steps,
         defaults=defaults,
         guards_source="playbook guards" if model.guards is not None else DEFAULTS,
+        preflight=PreflightSpec(no_relevant_drift=model.preflight.no_relevant_drift),
         locations=locations,
     )
 

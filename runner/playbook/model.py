@@ -372,6 +372,15 @@ class ChecksModel(Strict):
     after_all: list[Check] = Field(default_factory=list, description="Checks after the last step.")
 
 
+class PreflightModel(Strict):
+    no_relevant_drift: bool = Field(
+        False,
+        description="Refuse the run (exit 4) when the target's schema would make a pending step fail or act "
+        "differently: a column, table, index, constraint or enum value a step creates is already there (an "
+        "index perhaps under another name), or something a step changes is missing. runner drift shows it.",
+    )
+
+
 class StepModel(Strict):
     description: Text | None = None
     on_failure: PolicyName | None = Field(None, description="halt, rollback or restore, for this step.")
@@ -416,3 +425,6 @@ class PlaybookModel(Strict):
     snapshot: SnapshotModel | None = None
     notify: NotifyModel | None = None
     acknowledgements: list[AcknowledgementModel] = Field(default_factory=list)
+    preflight: PreflightModel = Field(
+        default_factory=PreflightModel, description="What must hold before the first step starts."
+    )

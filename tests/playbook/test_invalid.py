@@ -59,7 +59,10 @@ EXPECTED = {
         "{file} line 11, guards.statement_timeout: '0s' is zero, which PostgreSQL reads as no limit at all; give a real limit."
     ),
     "empty_file.yaml": (
-        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements; found nothing (the file is empty)."
+        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements, preflight; found nothing (the file is empty)."
+    ),
+    "preflight_bad_boolean.yaml": (
+        "{file} line 11, preflight.no_relevant_drift: expected true or false, found 'sometimes'."
     ),
     "format_version_2.yaml": ("{file} line 1, version: must be 1, found 2."),
     "lock_timeout_out_of_range.yaml": (
@@ -108,7 +111,7 @@ EXPECTED = {
         "{file} line 11, steps.20260131_000: write the full revision id 20260131_0000, not a prefix of it."
     ),
     "top_level_list.yaml": (
-        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements; found a list."
+        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements, preflight; found a list."
     ),
     "unknown_check_kind.yaml": (
         "{file} line 13, checks.after_all[1]: a check names its kind with one of the keys table, column, index, constraint, enum, sql, rows_unchanged, http, metric; found the key colum (did you mean column?)."
@@ -132,7 +135,7 @@ EXPECTED = {
         "{file} line 11, window.timezone: 'Eastern' is not a time zone this machine knows; use an IANA name such as America/New_York or UTC."
     ),
     "unknown_top_level_key.yaml": (
-        "{file} line 10, windw: unknown key 'windw' (did you mean window?); the keys allowed at the top level are version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements."
+        "{file} line 10, windw: unknown key 'windw' (did you mean window?); the keys allowed at the top level are version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements, preflight."
     ),
     "url_env_not_set.yaml": (
         "{file} line 8, target.url_env: the environment variable CREDMATE_URL_NOBODY_SET is not set; export the target's database URL in it (a playbook never holds the URL itself)."

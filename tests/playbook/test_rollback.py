@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from contextlib import closing
 
+from runner.drift.snapshot import take
 from runner.errors import ExitCode
 from runner.run.result import RunStatus
-from runner.schema_snapshot import take
 from tests import pg
 from tests.conftest import EXAMPLE_HEAD, PRODUCTION_REVISION
 from tests.playbook.conftest import named

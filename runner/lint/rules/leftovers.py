@@ -75,16 +75,16 @@ def concurrent_index_leftover(ctx: StepContext) -> Iterator[Finding]:
             outcome = (
                 "IF NOT EXISTS skips the build (relation already exists, skipping), so the step succeeds and the "
                 "INVALID index stays: queries never use it"
-                if op.if_not_exists
+                if op.missing_ok
                 else "the build fails every time (relation already exists)"
             )
             message = (
                 f"{op.name} already exists on {op.table} here as an INVALID index, the leftover of a concurrent "
                 f"build that failed halfway: {outcome}."
             )
-            severity = Severity.BLOCK if op.if_not_exists else Severity.WARN
+            severity = Severity.BLOCK if op.missing_ok else Severity.WARN
             yield ctx.finding("TX107", severity, message, how, table=op.table, op=op)
-        elif op.if_not_exists:
+        elif op.missing_ok:
             where = (
                 "There is no such leftover here now, but"
                 if known

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import closing
 
 from runner.database.history import CREATE_SQL
-from runner.schema_snapshot import take
+from runner.drift.snapshot import take
 from tests import pg
 from tests.conftest import PRODUCTION_REVISION
 
@@ -54,9 +54,9 @@ def test_every_kind_of_difference_is_named(new_db, template_at):
     assert differences == [
         "column public.licenses.status: default is \"'pending'::character varying\" in the changed, "
         "\"'active'::character varying\" in the reference",
+        "column public.providers.email: not_null is True in the changed, False in the reference",
         "column public.providers.specialty: type is 'character varying(200)' in the changed, "
         "'character varying(120)' in the reference",
-        "column public.providers.email: not_null is True in the changed, False in the reference",
         'index public.ix_licenses_expiring: definition is "CREATE INDEX ix_licenses_expiring ON public.licenses '
         "USING btree (expires_on) WHERE ((status)::text = 'expired'::text)\" in the changed, \"CREATE INDEX "
         "ix_licenses_expiring ON public.licenses USING btree (expires_on) WHERE ((status)::text = 'active'::text)\" "
@@ -70,10 +70,11 @@ def test_every_kind_of_difference_is_named(new_db, template_at):
 
 
 def test_a_table_only_on_one_side(new_db, template_at):
-    """Tables, and what belongs to them, missing on one side are named once per object."""
+    """A table missing on one side is one difference that counts what belongs to it, not one per object."""
     older, newer = new_db(template_at("20260108_0100")), new_db(template_at(PRODUCTION_REVISION))
     differences = snapshot(older).diff(snapshot(newer), left="older", right="newer")
-    assert "table public.coordinator_actions is only in the newer database" in differences
-    assert "enum public.coordinator_action_type is only in the newer database" in differences
-    assert "sequence public.coordinator_actions_id_seq is only in the newer database" in differences
-    assert "index public.ix_coordinator_actions_provider_id is only in the newer database" in differences
+    assert differences == [
+        "table public.coordinator_actions is only in the newer database "
+        "(with 6 columns, 1 index, 3 constraints, 1 sequence)",
+        "enum public.coordinator_action_type is only in the newer database",
+    ]
