@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from runner.errors import ExitCode, RunnerError
+    from runner.guards import GuardPolicy
     from runner.request import Confirmation, RunRequest
-    from runner.request.guards import GuardPolicy
     from runner.run.result import RunResult, RunStatus
     from runner.target import DatabaseTarget
 

@@ -75,13 +75,11 @@ def run_apply():
     """
     from runner.audit import AuditLog
     from runner.commands import refusals_audited
-    from runner.guards import Guards
+    from runner.guards import GuardPolicy, Guards, LockRetryPolicy
     from runner.planning.project import AlembicProject
     from runner.request import RunRequest
-    from runner.request.guards import GuardPolicy
     from runner.run.executor import Executor
     from runner.run.result import new_run_id
-    from runner.run.retry import LockRetryPolicy
     from runner.target import DatabaseTarget
 
     def run(

@@ -5,12 +5,10 @@ from __future__ import annotations
 from contextlib import closing
 
 from runner.database.history import rows_for_run
-from runner.guards import Guards
-from runner.request.guards import GuardPolicy
+from runner.guards import GuardPolicy, Guards, LockRetryPolicy
 from runner.run.decision import Action, Decision, halt
 from runner.run.hooks import StandardHooks
 from runner.run.result import RunStatus
-from runner.run.retry import LockRetryPolicy
 from tests import pg
 from tests.conftest import EXAMPLE_HEAD, EXAMPLE_PENDING, PRODUCTION_REVISION, events_named
 

@@ -6,11 +6,9 @@ import threading
 from contextlib import closing
 
 from runner.database.runlock import LOST_MESSAGE
-from runner.guards import Guards
-from runner.request.guards import GuardPolicy
+from runner.guards import GuardPolicy, Guards, LockRetryPolicy
 from runner.run.hooks import StandardHooks
 from runner.run.result import RunStatus
-from runner.run.retry import LockRetryPolicy
 from tests import pg
 from tests.faults import (
     assert_recovers,

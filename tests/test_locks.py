@@ -6,9 +6,8 @@ import threading
 import time
 from contextlib import closing
 
-from runner.guards import Guards
+from runner.guards import Guards, LockRetryPolicy
 from runner.run.result import RunStatus
-from runner.run.retry import LockRetryPolicy
 from tests import pg
 from tests.conftest import PROJECTS, events_named
 

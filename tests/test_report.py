@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from runner.audit.report import render_markdown, runs_in
-from runner.guards import Guards
-from runner.run.retry import LockRetryPolicy
+from runner.guards import Guards, LockRetryPolicy
 from tests.cli import run_cli
 
 

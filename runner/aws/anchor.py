@@ -20,7 +20,7 @@ from runner.aws.snapshot_kinds import kind_for
 from runner.aws.waiting import ProgressCallback
 
 if TYPE_CHECKING:
-    from runner.playbook.book import SnapshotSpec
+    from runner.aws.specs import SnapshotSpec
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from runner.aws.http_check import HttpHealth, Opener, http_health
 from runner.aws.metric_check import MetricHealth, MetricQuery, metric_health
 from runner.aws.urls import safe_url
-from runner.playbook.checks import CheckResult
+from runner.check_result import CheckResult
 from runner.redact import redact
 
 if TYPE_CHECKING:

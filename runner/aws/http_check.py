@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from runner.aws.urls import safe_url
-from runner.playbook.checks import CheckResult
+from runner.check_result import CheckResult
 from runner.redact import redact, remember_secret
 
 BODY_LIMIT = 1_000_000  # bytes read for contains:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from runner.check_result import CheckResult
 from runner.durations import format_ms
-from runner.playbook.checks import CheckResult
 
 
 @dataclass(frozen=True)

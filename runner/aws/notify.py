@@ -25,7 +25,7 @@ from runner.redact import redact, remember_secret
 
 if TYPE_CHECKING:
     from runner.aws.clients import ClientFactory
-    from runner.playbook.book import NotifySpec
+    from runner.aws.specs import NotifySpec
 
 TIMEOUT_S = 5.0
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -28,7 +28,7 @@ from runner.durations import format_ms
 from runner.errors import Refused, RunnerError
 
 if TYPE_CHECKING:
-    from runner.playbook.book import SnapshotSpec
+    from runner.aws.specs import SnapshotSpec
 
 TAG_PREFIX = "migration-runner:"
 NOT_FOUND_RETRIES = 3  # describe right after create may not see the snapshot yet (eventual consistency)

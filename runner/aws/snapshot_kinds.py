@@ -19,7 +19,7 @@ from runner.aws.source import CLUSTER, INSTANCE, label
 from runner.aws.waiting import Reader, first_item
 
 if TYPE_CHECKING:
-    from runner.playbook.book import SnapshotSpec
+    from runner.aws.specs import SnapshotSpec
 
 
 @dataclass(frozen=True)

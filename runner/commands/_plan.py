@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 from runner.commands._lint import lint_pending, pending_status
 from runner.commands.project import Opened, within_project
+from runner.guards import StepSettings
 from runner.planning.offline import RenderedStep, render
 from runner.planning.status import Status
 from runner.request import RunRequest
-from runner.request.guards import StepSettings
 
 if TYPE_CHECKING:
     from runner.lint import LintReport

@@ -191,3 +191,10 @@ def _with_contents(
         "routine",
     )
     return replace(difference, contains=tuple((kind, counts[kind]) for kind in order if kind in counts))
+
+
+def diff(
+    first: SchemaSnapshot, second: SchemaSnapshot, *, left: str = "first", right: str = "second"
+) -> list[str]:
+    """Every difference, one sentence each; [] when the schemas are the same."""
+    return [d.describe(left, right) for d in compare(first, second).differences]

@@ -192,12 +192,6 @@ class SchemaSnapshot:
         found["skipped"] = [asdict(item) for item in self.skipped]
         return found
 
-    def diff(self, other: SchemaSnapshot, *, left: str = "first", right: str = "second") -> list[str]:
-        """Every difference, one sentence each; [] when the schemas are the same."""
-        from runner.drift.compare import compare
-
-        return [d.describe(left, right) for d in compare(self, other).differences]
-
 
 def public(item: Any) -> dict[str, Any]:
     """An object as JSON, without the fields that are only there to write SQL."""

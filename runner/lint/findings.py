@@ -123,3 +123,14 @@ class Acknowledgement:
 
     def as_json(self) -> dict[str, str]:
         return {"code": self.code, "revision": self.revision, "reason": self.reason}
+
+
+def acknowledge_text(code: str, revision: str, severity: Severity) -> str:
+    how = (
+        f"in the playbook, acknowledgements: [{{code: {code}, revision: {revision}, reason: ...}}]; "
+        f'on the command line, --acknowledge {code}:{revision} --reason "...". '
+        f"runner lint --explain {code} explains the rule."
+    )
+    if severity is Severity.BLOCK:
+        return f"Apply refuses this step until it is acknowledged with a reason: {how}"
+    return f"To record that it was reviewed, acknowledge it with a reason: {how}"

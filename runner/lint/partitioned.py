@@ -9,14 +9,26 @@ OF`` are known from the steps before, and are empty.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from runner.lint.catalog import Partitioning
 from runner.lint.names import DEFAULT_SCHEMA, TableRef
+from runner.lint.ops import Op
+from runner.lint.run_state import RunState
+from runner.lint.sizing import Stats, TableStats
 
-if TYPE_CHECKING:
-    from runner.lint.context import StepContext
+
+class StepView(Protocol):
+    """What a step knows that partition lookups need (the step context provides it)."""
+
+    partitioned_here: Mapping[int, Op]  # op number -> CREATE TABLE ... PARTITION BY in this step
+    partitions_here: Mapping[int, tuple[TableRef, TableRef]]  # op number -> (parent, partition)
+    run: RunState
+    stats: Stats | None
+
+    def table_stats(self, table: TableRef) -> TableStats | None: ...
 
 
 @dataclass(frozen=True)
@@ -51,9 +63,7 @@ def ref_of(key: str) -> TableRef:
     return TableRef(name) if schema == DEFAULT_SCHEMA else TableRef(name, schema)
 
 
-def partitioned_table(
-    ctx: StepContext, table: TableRef, before: int | None = None
-) -> PartitionedTable | None:
+def partitioned_table(ctx: StepView, table: TableRef, before: int | None = None) -> PartitionedTable | None:
     """``table`` if it is partitioned when op ``before`` runs (created earlier, or in the database)."""
     created = [
         (number, op.partition_key)
@@ -88,7 +98,7 @@ def partitioned_table(
     )
 
 
-def parent_of(ctx: StepContext, table: TableRef) -> TableRef | None:
+def parent_of(ctx: StepView, table: TableRef) -> TableRef | None:
     """The partitioned table ``table`` is a partition of, if the database or the run says so."""
     for parent, children in ctx.run.partitions.items():
         if any(child.key == table.key for child in children):

@@ -8,8 +8,9 @@ the reason they are unknown.
 
 from __future__ import annotations
 
+from runner.lint.codes import slug_of
 from runner.lint.estimate import about
-from runner.lint.findings import Finding, Severity
+from runner.lint.findings import Finding, Severity, acknowledge_text
 from runner.lint.locks import LockMode
 from runner.lint.names import TableRef
 from runner.lint.ops import Op
@@ -72,12 +73,10 @@ class Wording:
         op: Op | None = None,
         one_way: str | None = None,
     ) -> Finding:
-        from runner.lint.rules.registry import acknowledge_text, get_rule
-
         return Finding(
             revision=self.revision,
             code=code,
-            slug=get_rule(code).slug,
+            slug=slug_of(code),
             severity=severity,
             message=message,
             help=help,

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.aws.identifiers import DEFAULT_TEMPLATE as DEFAULT_SNAPSHOT_NAME
-from runner.guards import Guards
+from runner.aws.specs import NotifySpec, SnapshotSpec
+from runner.guards import DEFAULTS, GuardPolicy, Guards, LockRetryPolicy, StepSettings
 from runner.playbook.catalog import ColumnState, ConstraintState, EnumState, IndexState, TableExists
 from runner.playbook.checks import QueryCheck, RowsUnchanged
-from runner.playbook.model import DAYS, GuardsModel, PlaybookModel, StepModel
+from runner.playbook.fields import DAYS
+from runner.playbook.model import GuardsModel, PlaybookModel, StepModel
 from runner.playbook.model_checks import (
     ColumnCheck,
     ConstraintCheck,
@@ -34,8 +35,6 @@ from runner.playbook.policy import FailurePolicy, PolicyAction
 from runner.playbook.problems import Locations
 from runner.playbook.scalars import plain
 from runner.playbook.window import Window, parse_time
-from runner.request.guards import DEFAULTS, GuardPolicy, StepSettings
-from runner.run.retry import LockRetryPolicy
 
 GUARD_FIELDS = {
     "lock_timeout": "lock_timeout_ms",
@@ -70,36 +69,6 @@ class TargetSpec:
     def needs_confirmation(self) -> bool:
         """Anything but a rehearsal is confirmed by typing its name."""
         return self.environment != "rehearsal"
-
-
-@dataclass(frozen=True)
-class SnapshotSpec:
-    required: bool
-    rds_instance: str | None
-    aurora_cluster: str | None
-    region: str | None
-    wait_ceiling_ms: int
-    tags: tuple[tuple[str, str], ...]
-    identifier: str = DEFAULT_SNAPSHOT_NAME  # a template (runner.aws.identifiers)
-    endpoint_aliases: tuple[str, ...] = ()
-    reuse_snapshot_id: str | None = None
-    reuse_max_age_ms: int | None = None
-    reason: str | None = None  # why required is false
-
-    def describe(self) -> str:
-        what = (
-            f"RDS instance {self.rds_instance}"
-            if self.rds_instance
-            else f"Aurora cluster {self.aurora_cluster}"
-        )
-        return f"{what} in {self.region}"
-
-
-@dataclass(frozen=True)
-class NotifySpec:
-    sns_topic_arn: str | None
-    webhook_url_env: str | None
-    required: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from runner.playbook.checks import CheckResult
+from runner.check_result import CheckResult
 
 _MODIFIER = re.compile(r"\(([^)]*)\)")
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import psycopg
 
+from runner.check_result import CheckResult
 from runner.playbook.book import Playbook
 from runner.playbook.checks import (
-    CheckResult,
     NoInvalidIndexes,
     QueryCheck,
     RevisionIs,

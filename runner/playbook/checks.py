@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 from psycopg import sql as pgsql
 
+from runner.check_result import CheckResult
 from runner.database import connections
 from runner.errors import RunnerError
 from runner.playbook.query_rules import query_problems
@@ -42,17 +43,6 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    label: str
-    ok: bool
-    expected: str
-    found: str
-
-    def describe(self) -> str:
-        return f"{self.label}: expected {self.expected}, found {self.found}"
 
 
 @contextmanager

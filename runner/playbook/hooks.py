@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from runner.aws.specs import SnapshotSpec
+from runner.check_result import CheckResult
 from runner.database.connections import VersionTable
 from runner.errors import Refused
 from runner.planning.project import AlembicProject, Revision
-from runner.playbook.book import Playbook, SnapshotSpec
+from runner.playbook.book import Playbook
 from runner.playbook.check_runner import RUN_SCOPE, CheckRunner
-from runner.playbook.checks import CheckResult, NoInvalidIndexes, RevisionIs, RevisionReverted
+from runner.playbook.checks import NoInvalidIndexes, RevisionIs, RevisionReverted
 from runner.playbook.policy import RunState, Trouble, TroubleKind, decide
 from runner.playbook.rollbacks import irreversible
 from runner.playbook.schedule import Schedule, WindowOverride

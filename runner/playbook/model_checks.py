@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from runner.playbook.fields import _positive_duration
 from runner.playbook.scalars import raw_text
 
 # The key that names a check's kind, in the order they are listed to operators.
@@ -51,7 +52,6 @@ Name = Annotated[str, BeforeValidator(_name), Field(min_length=1)]
 
 
 def _duration(value: Any) -> int:
-    from runner.playbook.model import _positive_duration  # model imports this module: read it when called
 
     return _positive_duration(value)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.database.connections import VersionTable
-from runner.request.guards import GuardPolicy
+from runner.guards import GuardPolicy
 from runner.target import DatabaseTarget
 
 if TYPE_CHECKING:  # the playbook and lint packages are imported only by runs that use them

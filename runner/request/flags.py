@@ -17,10 +17,8 @@ from runner import limits
 from runner.database.connections import VersionTable
 from runner.durations import parse_ms
 from runner.errors import ConfigError
-from runner.guards import Guards
+from runner.guards import DEFAULTS, GuardPolicy, Guards, LockRetryPolicy
 from runner.request import DEFAULT_AUDIT_LOG, Confirmation, RunRequest
-from runner.request.guards import DEFAULTS, GuardPolicy
-from runner.run.retry import LockRetryPolicy
 from runner.target import DatabaseTarget
 
 if TYPE_CHECKING:

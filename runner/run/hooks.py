@@ -14,11 +14,9 @@ from typing import Protocol
 import psycopg
 
 from runner.audit import AuditLog
-from runner.guards import Guards
+from runner.guards import GuardPolicy, Guards, LockRetryPolicy, StepSettings
 from runner.planning.project import Downgrade, Revision
-from runner.request.guards import GuardPolicy, StepSettings
 from runner.run.decision import Action, Decision
-from runner.run.retry import LockRetryPolicy
 from runner.run.risk import RiskReview
 from runner.run.steps import Failure, Progress
 from runner.target import DatabaseTarget

@@ -26,7 +26,7 @@ from runner.database.connections import ServerIdentity
 from runner.database.history import History
 from runner.database.lockwatch import LockWatcher
 from runner.errors import RunnerError
-from runner.guards import Guards
+from runner.guards import Guards, LockRetryPolicy
 from runner.planning.environment import GuardedEnvironment
 from runner.planning.project import AlembicProject, Revision
 from runner.run import interrupts
@@ -36,7 +36,7 @@ from runner.run.feeder import Feeder, StepHook
 from runner.run.gate import StepGate
 from runner.run.interrupts import interruptible_waits
 from runner.run.recorder import BookkeepingConnection, StepRecorder
-from runner.run.retry import LockRetryPolicy, sqlstate
+from runner.run.retry import sqlstate
 from runner.run.steps import (
     CANCELLED_MESSAGE,
     BatchResult,

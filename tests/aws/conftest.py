@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from runner.aws.clients import AwsSettings, BotoClients
-from runner.playbook.book import SnapshotSpec
+from runner.aws.specs import SnapshotSpec
 from tests.aws.local_http import LocalHttp
 
 REGION = "us-east-1"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from runner.aws.notify import Notifier, decided, finished, started
+from runner.aws.specs import NotifySpec
 from runner.errors import ExitCode, Refused
-from runner.playbook.book import NotifySpec
 from runner.redact import MASK, redact
 
 START = started(

@@ -6,8 +6,8 @@ import textwrap
 
 from runner.aws.health import HttpHealth, MetricHealth, MetricQuery
 from runner.aws.identifiers import DEFAULT_TEMPLATE
+from runner.aws.specs import NotifySpec
 from runner.playbook import load_playbook
-from runner.playbook.book import NotifySpec
 
 PLAYBOOK = """\
 version: 1

@@ -13,8 +13,8 @@ from runner.aws.health import HealthContext, http_health, metric_health, run_hea
 from runner.aws.notify import Notifier, started
 from runner.aws.restore import execute_restore, plan_as_dict, plan_restore, render_runbook
 from runner.aws.snapshot import RunFacts, take_snapshot
+from runner.aws.specs import NotifySpec
 from runner.errors import RunnerError
-from runner.playbook.book import NotifySpec
 from tests.aws.conftest import SECRET_KEY, SESSION_TOKEN, instance_spec, make_instance
 
 FACTS = RunFacts("01JRUN", "credmate-prod", "20260115_0200", "20260131_0000", "alice")

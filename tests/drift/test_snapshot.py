@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import closing
 
 from runner.database.history import CREATE_SQL
+from runner.drift.compare import diff
 from runner.drift.snapshot import take
 from tests import pg
 from tests.conftest import PRODUCTION_REVISION
@@ -19,7 +20,7 @@ def test_two_databases_at_the_same_revision_are_equal(new_db, template_at):
     """Two clones at 20260115_0200 compare equal, expression and partial indexes included."""
     first, second = new_db(template_at(PRODUCTION_REVISION)), new_db(template_at(PRODUCTION_REVISION))
     a, b = snapshot(first), snapshot(second)
-    assert a == b and a.diff(b) == []
+    assert a == b and diff(a, b) == []
     definitions = {index.name: index.definition for index in a.indexes}
     assert "lower((last_name)::text)" in definitions["public.ix_providers_last_name_lower"]
     assert "WHERE ((status)::text = 'active'::text)" in definitions["public.ix_licenses_expiring"]
@@ -50,7 +51,7 @@ def test_every_kind_of_difference_is_named(new_db, template_at):
         conn.execute("ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role <> '')")
         conn.execute("ALTER TYPE coordinator_action_type ADD VALUE 'stage_changed' BEFORE 'note_added'")
         conn.execute("ALTER SEQUENCE users_id_seq INCREMENT BY 2")
-    differences = snapshot(changed).diff(snapshot(reference), left="changed", right="reference")
+    differences = diff(snapshot(changed), snapshot(reference), left="changed", right="reference")
     assert differences == [
         "column public.licenses.status: default is \"'pending'::character varying\" in the changed, "
         "\"'active'::character varying\" in the reference",
@@ -72,7 +73,7 @@ def test_every_kind_of_difference_is_named(new_db, template_at):
 def test_a_table_only_on_one_side(new_db, template_at):
     """A table missing on one side is one difference that counts what belongs to it, not one per object."""
     older, newer = new_db(template_at("20260108_0100")), new_db(template_at(PRODUCTION_REVISION))
-    differences = snapshot(older).diff(snapshot(newer), left="older", right="newer")
+    differences = diff(snapshot(older), snapshot(newer), left="older", right="newer")
     assert differences == [
         "table public.coordinator_actions is only in the newer database "
         "(with 6 columns, 1 index, 3 constraints, 1 sequence)",

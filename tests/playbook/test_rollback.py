@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import closing
 
+from runner.drift.compare import diff
 from runner.drift.snapshot import take
 from runner.errors import ExitCode
 from runner.run.result import RunStatus
@@ -74,7 +75,7 @@ def test_failing_check_under_rollback_restores_the_prior_schema(
     ]
     rolled_back = schema_of(production_db)
     fresh = schema_of(template_at(PRODUCTION_REVISION))
-    assert rolled_back.diff(fresh, left="rolled-back", right="fresh") == []
+    assert diff(rolled_back, fresh, left="rolled-back", right="fresh") == []
     assert rolled_back == fresh
 
 
@@ -130,7 +131,7 @@ def test_rollback_to_undoes_only_the_steps_above_it(write_playbook, run_playbook
     assert result.status is RunStatus.ROLLED_BACK
     assert pg.heads(production_db) == ["7702d353e5b8"]
     assert [e["revision"] for e in named(events, "step_reverted")] == ["20260131_0000"]
-    assert schema_of(production_db).diff(schema_of(template_at("7702d353e5b8"))) == []
+    assert diff(schema_of(production_db), schema_of(template_at("7702d353e5b8"))) == []
 
 
 def test_a_step_that_times_out_on_a_lock_is_rolled_back_around(

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.errors import InvalidInput
-from runner.lint.findings import Finding, Severity
+from runner.lint.codes import SLUGS
+from runner.lint.findings import Finding
 
 if TYPE_CHECKING:
     from runner.lint.context import StepContext
@@ -66,6 +67,7 @@ def rule(
         raise ValueError(f"rule {code} {slug} is registered twice")
 
     def register(check: Check) -> Check:
+        SLUGS[code] = slug
         _RULES[code] = Rule(
             code, slug, " ".join(summary.split()), explanation.strip(), check, textwrap.dedent(recipe).strip()
         )
@@ -86,14 +88,3 @@ def get_rule(code_or_slug: str) -> Rule:
             f"{wanted!r} is not a rule code or slug; runner lint --explain list shows every rule."
         )
     return found
-
-
-def acknowledge_text(code: str, revision: str, severity: Severity) -> str:
-    how = (
-        f"in the playbook, acknowledgements: [{{code: {code}, revision: {revision}, reason: ...}}]; "
-        f'on the command line, --acknowledge {code}:{revision} --reason "...". '
-        f"runner lint --explain {code} explains the rule."
-    )
-    if severity is Severity.BLOCK:
-        return f"Apply refuses this step until it is acknowledged with a reason: {how}"
-    return f"To record that it was reviewed, acknowledge it with a reason: {how}"
