@@ -32,8 +32,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from runner.audit import AuditLog  # noqa: E402
 from runner.planning.project import AlembicProject  # noqa: E402
 from runner.rehearsal.throwaway import throwaway_postgres  # noqa: E402
-from runner.run import RunSettings, new_run_id  # noqa: E402
 from runner.run.executor import Executor  # noqa: E402
+from runner.run.result import new_run_id  # noqa: E402
+from runner.run.settings import RunSettings  # noqa: E402
 from runner.target import DatabaseTarget  # noqa: E402
 from tests.projects.generate import write_project  # noqa: E402
 
@@ -123,7 +124,7 @@ def inproc_runner(ini: Path, url: str, audit: Path) -> None:
     target = DatabaseTarget.parse(url)
     project = AlembicProject.load(ini, database_url=target.for_alembic())
     with AuditLog(audit, new_run_id()) as log:
-        result = Executor(project, target, log, RunSettings()).apply("heads")
+        result = Executor(project, RunSettings(target=target, to="heads"), log).apply()
     assert int(result.exit_code) == 0, result.message
 
 

@@ -107,7 +107,9 @@ def run_apply():
         audit = AuditLog(audit_path, new_run_id())
         try:
             with refusals_audited(audit):
-                executor = Executor(project, request, audit, hooks=hooks, sleep=sleep or (lambda s: None))
+                executor = Executor(
+                    project, request.run_settings(), audit, hooks=hooks, sleep=sleep or (lambda s: None)
+                )
                 result = executor.apply()
         finally:
             audit.close()

@@ -19,13 +19,14 @@ from runner.audit import AuditLog
 from runner.commands.confirm import Prompt, confirm
 from runner.commands.project import Opened, within_project
 from runner.database.reads import ReadBlocked
-from runner.errors import ConfigError, RunnerError
+from runner.errors import RunnerError
 from runner.planning.status import Status, read_status
 from runner.request import RunRequest
 from runner.run.executor import Executor
 from runner.run.hooks import RunHooks, StandardHooks
 from runner.run.result import RunResult, new_run_id
 from runner.run.risk import RiskReview
+from runner.run.settings import RunSettings
 
 if TYPE_CHECKING:
     from runner.playbook.hooks import PlaybookHooks
@@ -57,19 +58,16 @@ def apply(
     sleep: Callable[[float], None] | None = None,
 ) -> RunResult:
     """Run ``request``; a RunResult for every run that started, a RunnerError for one that was refused."""
-    if request.target is None:
-        raise ConfigError(
-            "No target database: pass --database-url or set DATABASE_URL (the runner never falls back to the "
-            "sqlalchemy.url in alembic.ini)."
-        )
+    settings = request.run_settings()  # refuses a request without a target
     ui = interaction or Interaction()
     with AuditLog(request.audit_log, new_run_id()) as audit, refusals_audited(audit):
         ui.watch(audit)
-        return within_project(request, lambda opened: _run(request, opened, audit, ui, sleep))
+        return within_project(request, lambda opened: _run(request, settings, opened, audit, ui, sleep))
 
 
 def _run(
     request: RunRequest,
+    settings: RunSettings,
     opened: Opened,
     audit: AuditLog,
     ui: Interaction,
@@ -85,7 +83,7 @@ def _run(
             raise refusal
         ui.show(Preview(found, request, hooks, opened.warnings))
     confirmed = confirm(request, len(found.pending), ui.prompt)
-    return Executor(project, request, audit, hooks=hooks, confirmed=confirmed, sleep=sleep).apply()
+    return Executor(project, settings, audit, hooks=hooks, confirmed=confirmed, sleep=sleep).apply()
 
 
 def _hooks(request: RunRequest, opened: Opened) -> StandardHooks | PlaybookHooks:

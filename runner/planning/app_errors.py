@@ -18,7 +18,6 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-import runner
 from runner.errors import ConfigError, RunnerError
 from runner.redact import redact
 
@@ -47,7 +46,12 @@ def env_py_failed(script: ScriptDirectory, exc: Exception) -> RunnerError:
 
 
 _NOT_APPLICATION = tuple(
-    str(Path(module.__file__).resolve().parent) + os.sep for module in (alembic, sqlalchemy, runner)
+    str(Path(folder).resolve()) + os.sep
+    for folder in (
+        Path(str(alembic.__file__)).parent,
+        Path(str(sqlalchemy.__file__)).parent,
+        Path(__file__).parents[1],
+    )
 )
 
 

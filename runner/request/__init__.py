@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.database.connections import VersionTable
+from runner.errors import ConfigError
 from runner.guards import GuardPolicy
+from runner.run.settings import RunSettings
 from runner.target import DatabaseTarget
 
 if TYPE_CHECKING:  # the playbook and lint packages are imported only by runs that use them
@@ -72,6 +74,23 @@ class RunRequest:
         if self.playbook is not None:
             return self.playbook.target.name
         return self.target.database if self.target is not None else "<no target>"
+
+    def run_settings(self) -> RunSettings:
+        """What the executor needs of this request (a run needs a target)."""
+        if self.target is None:
+            raise ConfigError(
+                "No target database: pass --database-url or set DATABASE_URL (the runner never falls back to the "
+                "sqlalchemy.url in alembic.ini)."
+            )
+        return RunSettings(
+            target=self.target,
+            to=self.to,
+            version_table=self.version_table,
+            guards=self.guards,
+            operator=self.operator,
+            command=self.command,
+            target_name=self.target_name,
+        )
 
     @property
     def environment(self) -> str | None:

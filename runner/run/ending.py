@@ -20,10 +20,10 @@ from runner.database import connections
 from runner.database.history import History
 from runner.database.reads import ReadBlocked
 from runner.redact import redact
-from runner.request import RunRequest
 from runner.run.decision import Decision
 from runner.run.hooks import RunView
 from runner.run.result import EXIT_FOR_STATUS, RunResult, RunStatus
+from runner.run.settings import RunSettings
 from runner.run.steps import BatchResult, Failure, FailureKind, StepStopped
 
 BACKEND_QUIET_WITHIN_S = 10.0
@@ -49,13 +49,13 @@ class RunEnder:
     def __init__(
         self,
         audit: AuditLog,
-        request: RunRequest,
+        settings: RunSettings,
         bookkeeping: Callable[[], psycopg.Connection | None],
         *,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.audit = audit
-        self.request = request
+        self.settings = settings
         self.bookkeeping = bookkeeping
         self.sleep = sleep
 
@@ -69,7 +69,7 @@ class RunEnder:
         try:
             if conn is None:
                 raise psycopg.OperationalError("no connection")
-            actual = connections.read_heads(conn, self.request.version_table)
+            actual = connections.read_heads(conn, self.settings.version_table)
         except psycopg.Error as exc:  # the server went away (failover, restart): say what is known
             self.audit.emit("state_unreadable", expected=list(heads), error=redact(str(exc).strip()))
             message += (
@@ -167,7 +167,7 @@ class RunEnder:
         )
 
     def _next_step(self, status: RunStatus, ending: Ending) -> str | None:
-        cmd = self.request.command
+        cmd = self.settings.command
         failure, decision = ending.failure, ending.decision
         if status in (RunStatus.DONE, RunStatus.NOTHING_TO_DO):
             return None

@@ -25,13 +25,13 @@ from runner.database.history import History, UnfinishedRun
 from runner.database.lockwatch import LockWatcher, WaitProgress
 from runner.errors import Refused
 from runner.planning.project import AlembicProject
-from runner.request import RunRequest
 from runner.run.decision import Action, Decision
 from runner.run.ending import Ending, RunEnder, fmt, what_happened
 from runner.run.gate import StepGate
 from runner.run.hooks import RunHooks, RunView, StandardHooks
 from runner.run.interrupts import StopRequest, graceful_stop
 from runner.run.result import RunResult, RunStatus
+from runner.run.settings import RunSettings
 from runner.run.stepper import Stepper
 from runner.run.steps import BatchResult, Direction, FailureKind
 from runner.target import DatabaseTarget
@@ -43,19 +43,18 @@ class Executor:
     def __init__(
         self,
         project: AlembicProject,
-        request: RunRequest,
+        settings: RunSettings,
         audit: AuditLog,
         *,
         hooks: RunHooks | None = None,
         confirmed: str | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        assert request.target is not None, "a run needs a target database"
         self.project = project
-        self.request = request
-        self.target: DatabaseTarget = request.target
+        self.settings = settings
+        self.target: DatabaseTarget = settings.target
         self.audit = audit
-        self.hooks: RunHooks = hooks or StandardHooks(request.guards)
+        self.hooks: RunHooks = hooks or StandardHooks(settings.guards)
         self.confirmed = confirmed  # how the operator confirmed the target, for the audit log
         self._sleep = sleep
         self._conn: psycopg.Connection | None = None  # the run lock's session
@@ -76,20 +75,20 @@ class Executor:
                     self._books.close()
 
     def _apply(self, stop: StopRequest) -> RunResult:
-        run_wide = self.request.guards.run_wide
+        run_wide = self.settings.guards.run_wide
         self.audit.emit(
             "run_started",
             target=self.target.display,
-            to=self.request.to,
+            to=self.settings.to,
             guards=run_wide.guards.describe(),
             guards_source=run_wide.source,
             lock_retry=vars(run_wide.retry),
-            operator=self.request.operator,
+            operator=self.settings.operator,
             versions={"alembic": alembic.__version__, "sqlalchemy": sqlalchemy.__version__},
         )
         self._check_audit_room()
         if self.confirmed:
-            self.audit.emit("target_confirmed", target=self.request.target_name, how=self.confirmed)
+            self.audit.emit("target_confirmed", target=self.settings.target_name, how=self.confirmed)
         conn = connections.connect(self.target, application_name=f"migration-runner {self.run_id}")
         self._conn = conn
         with closing(conn):
@@ -126,19 +125,19 @@ class Executor:
     def _run_locked(
         self, conn: psycopg.Connection, identity: connections.ServerIdentity, stop: StopRequest
     ) -> RunResult:
-        version_table = self.request.version_table
+        version_table = self.settings.version_table
         prior = connections.read_heads(conn, version_table)
         unfinished = self._unfinished(conn)
-        plan = self.project.pending(prior, self.request.to)
-        target_heads = self.project.resolve(self.request.to)
+        plan = self.project.pending(prior, self.settings.to)
+        target_heads = self.project.resolve(self.settings.to)
         view = RunView(self.run_id, conn, self.audit, prior, tuple(plan), target=self.target)
         self.audit.emit("revision_recorded", prior_heads=list(prior), version_table=str(version_table))
         self.audit.emit("plan_made", to=list(target_heads), steps=[r.revision for r in plan])
-        ender = RunEnder(self.audit, self.request, self._bookkeeping, sleep=self._real_sleep())
+        ender = RunEnder(self.audit, self.settings, self._bookkeeping, sleep=self._real_sleep())
         if not plan:
             return ender.end(view, Ending(RunStatus.NOTHING_TO_DO, prior, f"Already at {fmt(prior)}."), None)
         self.hooks.before_run(view)  # a refusal here (lint, window, checks) changed nothing
-        records = History(conn, self.run_id, self.request.operator)
+        records = History(conn, self.run_id, self.settings.operator)
 
         def start_history() -> None:
             self._start_history(records, conn, unfinished, target_heads, prior)
@@ -184,7 +183,7 @@ class Executor:
             prior,
             audit_chain=self.audit.chain_id,
             audit_log=str(self.audit.path.resolve()) if self.audit.path else None,
-            command=self.request.command,
+            command=self.settings.command,
         )
 
     def _lock_waiting(self, progress: WaitProgress) -> None:

@@ -99,7 +99,9 @@ def run_playbook() -> Callable[..., tuple[RunResult, list[dict[str, Any]]]]:
         audit = AuditLog(None, "test-run")
         request = replace(from_playbook(playbook, command="runner apply --playbook X"), target=target)
         with refusals_audited(audit):
-            result = Executor(project, request, audit, hooks=hooks, sleep=lambda _s: None).apply()
+            result = Executor(
+                project, request.run_settings(), audit, hooks=hooks, sleep=lambda _s: None
+            ).apply()
         return result, [event.fields for event in audit.events]
         return result, [event.fields for event in audit.events]
 
