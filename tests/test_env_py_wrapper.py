@@ -127,6 +127,7 @@ def test_within_wrapper_carries_the_body_out_of_the_wrappers_context():
     """The body's value or error comes out after the wrapper's context closed; env.py runs inside call straight through."""
     from runner.errors import ConfigError
     from runner.planning.project import AlembicProject
+    from runner.planning.wrapper import EnvPyWrapper
     from tests.conftest import EXAMPLE_INI
 
     project = AlembicProject.load(EXAMPLE_INI)
@@ -139,13 +140,13 @@ def test_within_wrapper_carries_the_body_out_of_the_wrappers_context():
         finally:
             trail.append("exit")
 
-    project.wrapper = wrapper
+    project.wrapper = EnvPyWrapper(wrapper, "test:wrapper")
     assert project.within_wrapper(lambda: project.within_wrapper(lambda: 42)) == 42
     assert trail == ["enter", "exit"]
     with pytest.raises(KeyError):
         project.within_wrapper(lambda: {}["missing"])
     assert trail == ["enter", "exit", "enter", "exit"]
 
-    project.wrapper = lambda run: None
+    project.wrapper = EnvPyWrapper(lambda run: None, "test:wrapper")
     with pytest.raises(ConfigError, match="returned without calling the function it was given"):
         project.within_wrapper(lambda: 1)

@@ -8,7 +8,7 @@ from runner.database.blockers import relations_in
 from runner.durations import format_ms, parse_ms
 from runner.errors import ConfigError
 from runner.guards import Guards, LockRetryPolicy
-from runner.planning.project import Downgrade, downgrade_kind
+from runner.planning.revisions import Downgrade, downgrade_kind
 from runner.redact import Redactor
 from runner.run.retry import sqlstate
 from runner.target import DatabaseTarget

@@ -19,7 +19,7 @@ import typer
 from runner.cli.common import DebugOption, JsonOption, PlaybookOption, boundary, print_json, stderr, stdout
 
 if TYPE_CHECKING:  # the playbook package loads pydantic models: only import it when a playbook is used
-    from runner.planning.project import Revision
+    from runner.planning.revisions import Revision
 
 __all__ = ["PlaybookOption", "app", "print_warnings"]
 

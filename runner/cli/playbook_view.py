@@ -13,7 +13,7 @@ from rich.table import Table
 
 from runner.cli.common import stdout
 from runner.durations import format_ms
-from runner.planning.project import Revision
+from runner.planning.revisions import Revision
 from runner.playbook import Playbook
 from runner.playbook.rollbacks import irreversible
 from runner.playbook.schedule import Schedule

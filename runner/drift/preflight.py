@@ -16,7 +16,8 @@ from runner.drift.catalog import CatalogLimits
 from runner.drift.relevance import Conflict, conflicts
 from runner.errors import Refused
 from runner.lint.statements import DEFAULT_VERSION_TABLE, StepSQL, collect
-from runner.planning.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Revision
 from runner.target import DatabaseTarget
 
 

@@ -26,7 +26,8 @@ from runner.lint.report import LintReport, Risk, StepRisk, TableLock
 from runner.lint.sizing import Stats, TableStats, read_stats
 from runner.lint.statements import DEFAULT_VERSION_TABLE, StepSQL, collect, parse_step
 from runner.planning.offline import RenderedStep
-from runner.planning.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Revision
 
 __all__ = [
     "Acknowledgement",

@@ -20,7 +20,8 @@ from pglast import parser as pg_parser
 
 from runner.lint.names import TableRef
 from runner.planning import offline
-from runner.planning.project import AlembicProject, Downgrade, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Downgrade, Revision
 from runner.redact import redact
 
 DEFAULT_VERSION_TABLE = "alembic_version"

@@ -18,7 +18,8 @@ from typing import Any
 from runner.alembic_compat import downgrade_step, upgrade_step, wrap_migration_function
 from runner.planning.app_errors import env_py_failed
 from runner.planning.environment import GuardedEnvironment
-from runner.planning.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Revision
 from runner.redact import redact
 
 OFFLINE_URL = "postgresql://offline/offline"

@@ -11,14 +11,9 @@ env.py runs the command needs.
 
 from __future__ import annotations
 
-import ast
-import functools
-import importlib
 import io
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,40 +21,12 @@ from alembic.config import Config
 from alembic.script import Script, ScriptDirectory
 
 from runner.errors import ConfigError, MultipleHeads, UnknownRevision
-from runner.planning.app_errors import error_text, revision_load_error, script_directory
+from runner.planning.app_errors import revision_load_error, script_directory
+from runner.planning.revisions import Revision, downgrade_kind
+from runner.planning.wrapper import EnvPyWrapper
 from runner.redact import redact
 
-EnvPyWrapper = Callable[[Callable[[], None]], Any]
 T = TypeVar("T")
-
-
-class Downgrade(StrEnum):
-    FULL = "full"  # downgrade() does something
-    EMPTY = "empty"  # downgrade() exists but only passes: the step is one-way
-    MISSING = "missing"  # no downgrade() at all
-
-
-@dataclass(frozen=True)
-class Revision:
-    """One migration script, described the way an operator needs to see it."""
-
-    revision: str
-    down_revisions: tuple[str, ...]
-    message: str
-    path: str
-    downgrade: Downgrade
-
-    @property
-    def down_revision(self) -> str | None:
-        """The parent as Alembic prints it: one id, or a comma-joined merge."""
-        return ",".join(self.down_revisions) or None
-
-    @property
-    def reversible(self) -> bool:
-        return self.downgrade is Downgrade.FULL
-
-    def describe(self) -> str:
-        return f"{self.down_revision or '<base>'} -> {self.revision} ({self.message})"
 
 
 class AlembicProject:
@@ -70,15 +37,11 @@ class AlembicProject:
         config: Config,
         script: ScriptDirectory,
         wrapper: EnvPyWrapper | None = None,
-        *,
-        wrapper_spec: str | None = None,
     ) -> None:
         self.config = config
         self._script = script
-        self.wrapper = wrapper
-        self.wrapper_spec = wrapper_spec or "the --env-py-wrapper function"
+        self.wrapper = wrapper or EnvPyWrapper(None)
         self._revisions: dict[str, Revision] = {}
-        self._inside_wrapper = False  # the command's body is running inside the wrapper
         self._discover_pending = False  # env.py may still add version locations (run inside the wrapper)
 
     @property
@@ -115,9 +78,9 @@ class AlembicProject:
         project_dir = str(path.resolve().parent)
         if project_dir not in sys.path:
             sys.path.insert(0, project_dir)
-        wrapper = resolve_wrapper(env_py_wrapper) if env_py_wrapper else None
-        project = cls(config, script, wrapper, wrapper_spec=env_py_wrapper)
-        if discover and wrapper is not None:
+        wrapper = EnvPyWrapper.named(env_py_wrapper)
+        project = cls(config, script, wrapper)
+        if discover and wrapper.given:
             # env.py needs the wrapper's context: discover (and check) inside the command's one entry
             project._discover_pending = True
             return project
@@ -167,55 +130,11 @@ class AlembicProject:
     # -- running env.py ----------------------------------------------------------------------
     def run_env(self, script: ScriptDirectory | None = None) -> None:
         """Run env.py (inside an EnvironmentContext the caller entered), inside the wrapper."""
-        target = (script or self.script).run_env
-        if self.wrapper is None or self._inside_wrapper:
-            target()
-            return
-        self.within_wrapper(target)
+        self.wrapper.run((script or self.script).run_env)
 
     def within_wrapper(self, body: Callable[[], T]) -> T:
-        """Run ``body`` (a command's work) inside the wrapper, entered once; env.py runs inside call straight through.
-
-        Whatever ``body`` returns or raises (an error, Ctrl-C, an exit) comes out of here after the
-        wrapper's own context has been left normally.
-        """
-        if self.wrapper is None or self._inside_wrapper:
-            return body()
-        outcome: list[tuple[bool, Any]] = []
-
-        def call() -> None:
-            if outcome:
-                raise ConfigError(
-                    f"{self.wrapper_spec} called the function it was given twice; call it once."
-                )
-            self._inside_wrapper = True
-            try:
-                outcome.append((True, body()))
-            except BaseException as exc:  # carried out of the wrapper, then raised again
-                outcome.append((False, exc))
-            finally:
-                self._inside_wrapper = False
-
-        try:
-            self.wrapper(call)
-        except Exception as exc:
-            if not outcome:
-                raise ConfigError(
-                    f"--env-py-wrapper {self.wrapper_spec} failed before it called env.py: {error_text(exc)}."
-                ) from None
-            if outcome[0][0]:  # the work is done; a failure leaving the context changes nothing in it
-                sys.stderr.write(
-                    f"warning: --env-py-wrapper {self.wrapper_spec} failed on the way out: {error_text(exc)}\n"
-                )
-        if not outcome:
-            raise ConfigError(
-                f"The --env-py-wrapper function {self.wrapper_spec} returned without calling the function it was "
-                "given; it must call it exactly once, inside whatever context env.py needs."
-            )
-        done, value = outcome[0]
-        if not done:
-            raise value
-        return value  # type: ignore[no-any-return]
+        """Run ``body`` (a command's work) inside the wrapper, entered once (see ``EnvPyWrapper.run``)."""
+        return self.wrapper.run(body)
 
     # -- revisions ---------------------------------------------------------------------------
     @property
@@ -308,43 +227,6 @@ def make_config(path: Path, database_url: str | None) -> Config:
         # ConfigParser interpolates '%': a URL-encoded password must be escaped.
         config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
-
-
-def resolve_wrapper(spec: str) -> EnvPyWrapper:
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
-        raise ConfigError(f"--env-py-wrapper {spec!r} is not MODULE:FUNCTION.")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:
-        raise ConfigError(
-            f"--env-py-wrapper {spec!r}: module {module_name!r} can't be imported ({exc})."
-        ) from None
-    try:
-        wrapper = functools.reduce(getattr, attribute.split("."), module)
-    except AttributeError:
-        wrapper = None
-    if not callable(wrapper):
-        raise ConfigError(f"--env-py-wrapper {spec!r}: {module_name} has no callable {attribute!r}.")
-    return wrapper
-
-
-def downgrade_kind(path: str) -> Downgrade:
-    """Read the script's source: a downgrade that only passes can't undo anything."""
-    try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return Downgrade.FULL  # Alembic loaded it, so it exists; assume the author meant it
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == "downgrade":
-            body = [
-                stmt
-                for stmt in node.body
-                if not isinstance(stmt, ast.Pass)
-                and not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant))
-            ]
-            return Downgrade.FULL if body else Downgrade.EMPTY
-    return Downgrade.MISSING
 
 
 def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -6,9 +6,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from runner.database import connections, history, runlock
-from runner.database.history import UnfinishedRun
-from runner.planning.project import AlembicProject, Revision
+from runner.database import connections, runlock
+from runner.database.unfinished import UnfinishedRun, unfinished_runs
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Revision
 from runner.target import DatabaseTarget
 
 
@@ -72,7 +73,7 @@ def read_status(
             current = connections.read_heads(conn, version_table or connections.VersionTable())
             holder = runlock.holder(conn)
             alive = runlock.run_id_of(holder)
-            unfinished = history.unfinished_runs(conn, [alive] if alive else [])
+            unfinished = unfinished_runs(conn, [alive] if alive else [])
         where = target.display
     pending = project.pending(current, to)
     return Status(

@@ -11,7 +11,8 @@ import difflib
 from dataclasses import dataclass
 
 from runner.errors import RunnerError
-from runner.planning.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Revision
 from runner.playbook.book import Playbook
 from runner.playbook.problems import Problem, Severity
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from runner.durations import format_ms
-from runner.playbook.book import resolve_guards
+from runner.playbook.build import resolve_guards
 from runner.playbook.consistency_aws import health_problems, notify_problems, snapshot_problems
 from runner.playbook.model import GuardsModel, PlaybookModel
 from runner.playbook.model_checks import (

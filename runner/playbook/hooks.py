@@ -17,7 +17,8 @@ from runner.aws.specs import SnapshotSpec
 from runner.check_result import CheckResult
 from runner.database.connections import VersionTable
 from runner.errors import Refused
-from runner.planning.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Revision
 from runner.playbook.book import Playbook
 from runner.playbook.check_runner import RUN_SCOPE, CheckRunner
 from runner.playbook.checks import NoInvalidIndexes, RevisionIs, RevisionReverted

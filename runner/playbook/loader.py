@@ -22,7 +22,8 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from runner.playbook import consistency
-from runner.playbook.book import Playbook, build
+from runner.playbook.book import Playbook
+from runner.playbook.build import build
 from runner.playbook.messages import problems_from
 from runner.playbook.model import PlaybookModel
 from runner.playbook.problems import InvalidPlaybook, Locations, Path_, Problem, raise_if_errors, render_all

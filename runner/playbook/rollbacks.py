@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from runner.planning.project import AlembicProject, Downgrade, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Downgrade, Revision
 from runner.playbook.book import Playbook
 from runner.playbook.chain import Chain, exact, unknown
 from runner.playbook.policy import PolicyAction

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from runner.durations import format_ms
 from runner.errors import Refused
-from runner.planning.project import Revision
+from runner.planning.revisions import Revision
 from runner.playbook.timings import Estimate, Estimator
 from runner.playbook.window import Clock, Window, span, utc_now
 

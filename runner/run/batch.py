@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from runner.guards import Guards
-from runner.planning.project import Revision
+from runner.planning.revisions import Revision
 from runner.run.connection_guard import SessionCheck
 from runner.run.decision import Decision
 from runner.run.steps import Direction, Progress, StepOutcome

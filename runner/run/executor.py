@@ -21,8 +21,9 @@ import sqlalchemy
 
 from runner.audit import AuditLog
 from runner.database import connections, history, runlock
-from runner.database.history import History, UnfinishedRun
+from runner.database.history import History
 from runner.database.lockwatch import LockWatcher, WaitProgress
+from runner.database.unfinished import UnfinishedRun, close_abandoned, unfinished_runs
 from runner.errors import Refused
 from runner.planning.project import AlembicProject
 from runner.run.decision import Action, Decision
@@ -31,6 +32,7 @@ from runner.run.gate import StepGate
 from runner.run.hooks import RunHooks, RunView, StandardHooks
 from runner.run.interrupts import StopRequest, graceful_stop
 from runner.run.result import RunResult, RunStatus
+from runner.run.rollback import roll_back
 from runner.run.settings import RunSettings
 from runner.run.stepper import Stepper
 from runner.run.steps import BatchResult, Direction, FailureKind
@@ -158,7 +160,7 @@ class Executor:
 
     def _unfinished(self, conn: psycopg.Connection) -> list[UnfinishedRun]:
         """Runs that died without finishing (this run holds the lock, so none of them is alive)."""
-        found = history.unfinished_runs(conn)
+        found = unfinished_runs(conn)
         for run in found:
             self.audit.emit("unfinished_run_found", run=run.as_json())
         return found
@@ -176,7 +178,7 @@ class Executor:
         if statements:
             self.audit.emit("history_table_ready", table=history.TABLE, statements=statements)
         if unfinished:
-            records.close_abandoned(unfinished)
+            close_abandoned(conn, unfinished, self.run_id)
             self.audit.emit("unfinished_runs_closed", runs=[run.run_id for run in unfinished])
         records.start_run(
             target_heads,
@@ -247,7 +249,15 @@ class Executor:
             return Ending(RunStatus.DONE, up.heads, message, up=up)
         self.audit.emit("decision_made", **decision.as_fields())
         if decision.action is Action.ROLLBACK:
-            return self._rollback(stepper, view, up, decision)
+            return roll_back(
+                up,
+                decision,
+                project=self.project,
+                hooks=self.hooks,
+                audit=self.audit,
+                stepper=stepper,
+                view=view,
+            )
         status = RunStatus.RESTORE_REQUIRED if decision.action is Action.RESTORE else RunStatus.HALTED
         failure = up.failure
         if failure is not None and failure.kind is FailureKind.REFUSED and not up.done:
@@ -265,66 +275,6 @@ class Executor:
         if up.stop is not None:
             return up.stop
         return self.hooks.after_run(up.progress, view) or Decision(Action.CONTINUE, "")
-
-    # -- rollback -----------------------------------------------------------------------------
-    def _rollback(self, stepper: Stepper, view: RunView, up: BatchResult, decision: Decision) -> Ending:
-        if decision.rollback_to:
-            path = self.project.downgrade_path(up.heads, decision.rollback_to)
-        else:
-            applied = set(up.progress.applied)
-            path = [r for r in reversed(view.plan) if r.revision in applied]
-        failure = up.failure
-        what = what_happened(failure, decision)
-        one_way = [(r, why) for r in path if (why := self.hooks.irreversible(r))]
-        if one_way:
-            revision, why = one_way[0]
-            self.audit.emit("rollback_refused", revision=revision.revision, reason=why)
-            message = (
-                f"{what} The database is at {fmt(up.heads)}, the last completed step. Rolling back would pass "
-                f"through {revision.revision} ({revision.message}), which can't be undone: {why}. No downgrade "
-                "was run: restore required."
-            )
-            return Ending(
-                RunStatus.RESTORE_REQUIRED, up.heads, message, up=up, failure=failure, decision=decision
-            )
-        self.audit.emit("rollback_started", revisions=[r.revision for r in path])
-        down = stepper.run(Direction.DOWNGRADE, path, up.heads)
-        if down.failure is not None:
-            ending = (
-                f"The rollback then failed at {down.failure.revision}: {down.failure.message}. The database "
-                f"is at {fmt(down.heads)}."
-            )
-            return Ending(
-                RunStatus.HALTED,
-                down.heads,
-                f"{what} {ending}",
-                up=up,
-                down=down,
-                failure=down.failure,
-                decision=decision,
-            )
-        if down.stop is not None:
-            ending = f"The rollback was stopped: {down.stop.reason}. The database is at {fmt(down.heads)}."
-            return Ending(
-                RunStatus.HALTED,
-                down.heads,
-                f"{what} {ending}",
-                up=up,
-                down=down,
-                failure=failure,
-                decision=down.stop,
-            )
-        where = " (where this run started)" if list(down.heads) == list(view.prior_heads) else ""
-        ending = f"Rolled back {len(down.done)} step(s): the database is at {fmt(down.heads)}{where}."
-        return Ending(
-            RunStatus.ROLLED_BACK,
-            down.heads,
-            f"{what} {ending}",
-            up=up,
-            down=down,
-            failure=failure,
-            decision=decision,
-        )
 
 
 __all__ = ["Executor"]

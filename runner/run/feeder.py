@@ -19,7 +19,8 @@ from runner.database.connections import same_heads
 from runner.database.history import History
 from runner.errors import Refused
 from runner.guards import Guards
-from runner.planning.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Revision
 from runner.run.batch import BatchState
 from runner.run.connection_guard import prepare, verify
 from runner.run.decision import Decision

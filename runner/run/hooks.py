@@ -15,7 +15,7 @@ import psycopg
 
 from runner.audit import AuditLog
 from runner.guards import GuardPolicy, Guards, LockRetryPolicy, StepSettings
-from runner.planning.project import Downgrade, Revision
+from runner.planning.revisions import Downgrade, Revision
 from runner.run.decision import Action, Decision
 from runner.run.risk import RiskReview
 from runner.run.steps import Failure, Progress

@@ -20,7 +20,7 @@ from runner.database.history import History
 from runner.database.lockwatch import LockWatcher
 from runner.durations import format_ms
 from runner.guards import Guards
-from runner.planning.project import Revision
+from runner.planning.revisions import Revision
 from runner.run.batch import BatchState, InFlight
 from runner.run.steps import Direction, Failure, FailureKind, StepOutcome
 

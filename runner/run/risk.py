@@ -17,7 +17,8 @@ from runner.database.reads import refusing_when_blocked
 from runner.errors import Refused
 from runner.guards import Guards
 from runner.lint import Acknowledgement, Calibration, LintReport, analyse, blocking, read_stats
-from runner.planning.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Revision
 
 
 class RiskReview:

@@ -28,7 +28,8 @@ from runner.database.lockwatch import LockWatcher
 from runner.errors import RunnerError
 from runner.guards import Guards, LockRetryPolicy
 from runner.planning.environment import GuardedEnvironment
-from runner.planning.project import AlembicProject, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Revision
 from runner.run import interrupts
 from runner.run.batch import BatchState
 from runner.run.connection_guard import application_name, capture_statements, pgoptions, prepare, verify

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from runner.errors import RunnerError
-from runner.planning.project import Revision
+from runner.planning.revisions import Revision
 from runner.redact import redact
 from runner.run.connection_guard import STATEMENT_TEXT_LIMIT
 from runner.run.decision import Decision

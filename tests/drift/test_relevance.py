@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from runner.drift.relevance import DOES_NOTHING, DUPLICATES, FAILS, conflicts
 from runner.lint.statements import collect, parse_step
-from runner.planning.project import AlembicProject, Downgrade, Revision
+from runner.planning.project import AlembicProject
+from runner.planning.revisions import Downgrade, Revision
 from tests.conftest import EXAMPLE_INI, PRODUCTION_REVISION
 from tests.drift.schemas import build, run, snapshot
 

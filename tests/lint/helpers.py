@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from runner.lint import Acknowledgement, Finding, LintReport, Stats, TableStats, analyse_steps, parse_step
 from runner.lint.statements import StepSQL, with_downgrade
-from runner.planning.project import Downgrade, Revision
+from runner.planning.revisions import Downgrade, Revision
 
 MB = 1024 * 1024
 REVISION = "r2"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runner.lint import Severity, is_irreversible
-from runner.planning.project import Downgrade
+from runner.planning.revisions import Downgrade
 from tests.lint.helpers import REVISION, big, lint, none, only
 
 RESTORE_HELP = (

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from runner.planning.project import Downgrade, Revision
+from runner.planning.revisions import Downgrade, Revision
 from runner.playbook.schedule import Schedule, WindowOverride
 from runner.playbook.timings import Estimate
 from runner.playbook.window import Window, span

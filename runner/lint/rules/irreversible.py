@@ -9,7 +9,7 @@ from runner.lint.findings import Finding, Severity
 from runner.lint.ops import Op, OpKind
 from runner.lint.rules.code import block, joined, py
 from runner.lint.rules.registry import rule
-from runner.planning.project import Downgrade
+from runner.planning.revisions import Downgrade
 
 _RESTORE = "rolling back past it means restoring the snapshot"
 
