@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runner.audit import Event
-from runner.cli.progress import describe
+from runner.audit.describe import describe
 
 
 def test_lock_timeout_line_names_the_blocker_and_the_queue():
@@ -18,20 +18,22 @@ def test_lock_timeout_line_names_the_blocker_and_the_queue():
                     "state": "idle in transaction",
                     "mode": "AccessShareLock",
                     "relation": "providers",
+                    "transaction_age_s": 12.5,
+                    "query": "SELECT count(*) FROM providers",
                 }
             ],
             "queued_behind_max": 3,
         }
     )
-    assert describe(event) == (
-        "  lock_timeout (2s) hit on 20260131_0000; blocked by pid 42 (idle in transaction, holds AccessShareLock "
-        "on providers); 3 session(s) were queued behind it"
+    assert describe(event.fields) == (
+        "  lock_timeout (2s) hit on 20260131_0000; blocked by pid 42 (idle in transaction, 12.5s transaction, "
+        "AccessShareLock on providers): `SELECT count(*) FROM providers`; 3 session(s) were queued behind it"
     )
 
 
 def test_every_event_of_a_real_run_renders_without_error(example_ini, production_db, run_apply):
     _, events = run_apply(example_ini, production_db)
-    lines = [describe(Event(e)) for e in events]
+    lines = [describe(e) for e in events]
     assert "prior revision recorded: 20260115_0200" in lines
     assert "  applied 20260131_0000 in" in " ".join(filter(None, lines))
-    assert describe(Event({"event": "statement_capture_is_not_an_event"})) is None
+    assert describe({"event": "statement_capture_is_not_an_event"}) is None

@@ -10,13 +10,12 @@ this log but which has no line in it was cut out.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
-from runner.audit.reader import read_lines
+from runner.audit.reader import read_lines, records
 from runner.database.history import TABLE
 
 
@@ -31,11 +30,10 @@ def run_ends(path: str | Path) -> tuple[str | None, dict[str, RunEnd]]:
     """The log's first hash, and the last line (and its hash) of every run in it."""
     first: str | None = None
     ends: dict[str, RunEnd] = {}
-    for number, line in enumerate(read_lines(path), start=1):
-        if line.strip():
-            record = json.loads(line)
+    for number, record in records(read_lines(path)):
+        if record is not None and "hash" in record:
             first = first or str(record["hash"])
-            ends[str(record["run_id"])] = RunEnd(str(record["run_id"]), number, str(record["hash"]))
+            ends[str(record.get("run_id"))] = RunEnd(str(record.get("run_id")), number, str(record["hash"]))
     return first, ends
 
 

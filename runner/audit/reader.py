@@ -1,6 +1,7 @@
-"""Reading an audit log file back: its lines as text, or one plain error.
+"""Reading an audit log back: its lines, its events, or one plain error. The one reader of the format.
 
-``verify`` and ``report`` both start here, so a log that is missing, a
+``verify``, ``report``, the database cross-check, resume and the rehearsal
+timings all start here, so a log that is missing, a
 directory, unreadable, empty, or holds a line that is not UTF-8 (binary data
 from a damaged disk, or a file that is no audit log at all) gets the same
 message naming the file and the line, and exit 3 rather than a traceback.
@@ -12,7 +13,10 @@ also split a record at U+2028 or U+0085 inside a statement's text, which
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from runner.errors import InvalidInput
 
@@ -44,3 +48,25 @@ def read_lines(path: str | Path) -> list[str]:
                 "audit log."
             ) from None
     return text
+
+
+def records(lines: Sequence[str]) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """Each non-blank line's number and its JSON object; None for a line that is not one."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            yield number, None
+            continue
+        yield number, record if isinstance(record, dict) else None
+
+
+def events_of(lines: Sequence[str]) -> list[dict[str, Any]]:
+    """Every readable event, in order; a damaged line is skipped (``verify`` names it)."""
+    return [record for _number, record in records(lines) if record is not None and "run_id" in record]
+
+
+def read_events(path: str | Path) -> list[dict[str, Any]]:
+    return events_of(read_lines(path))

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from runner.audit.describe import describe
 from runner.redact import redact
 
 Event = dict[str, Any]
@@ -120,34 +121,23 @@ def _steps(mine: Sequence[Event]) -> list[str]:
 
 
 _ATTENTION = {
-    "lock_timeout_hit": lambda e: (
-        f"lock timeout ({e.get('lock_timeout')}) on {e.get('revision')}, attempt {e.get('attempt')}; blocked by "
-        + (
-            "; ".join(
-                f"pid {b['pid']} ({b.get('state')}, {b.get('transaction_age_s')}s transaction, "
-                f"{b.get('mode')} on {b.get('relation')}): `{b.get('query')}`"
-                for b in e.get("blockers") or []
-            )
-            or "a session that had gone"
-        )
-        + (f"; {e['queued_behind_max']} session(s) queued behind it" if e.get("queued_behind_max") else "")
-    ),
-    "retry_scheduled": lambda e: (
-        f"retry of {e.get('revision')} in {e.get('wait_s')}s (attempt {e.get('attempt')})"
-    ),
-    "step_failed": lambda e: f"{e.get('revision')} failed: {e.get('message')}",
-    "check_failed": lambda e: (
-        f"check {e.get('check')} failed after {e.get('revision')}: expected {e.get('expected')}, found {e.get('found')}"
-    ),
-    "decision_made": lambda e: f"decision: {e.get('action')} ({e.get('reason')})",
-    "rollback_refused": lambda e: f"rollback refused at {e.get('revision')}: {e.get('reason')}",
-    "state_mismatch": lambda e: f"version table reads {e.get('found')}, expected {e.get('expected')}",
-    "run_refused": lambda e: f"refused: {e.get('reason')}",
+    "lock_timeout_hit",
+    "retry_scheduled",
+    "step_failed",
+    "check_failed",
+    "decision_made",
+    "rollback_refused",
+    "state_mismatch",
+    "state_unreadable",
+    "run_refused",
+    "unfinished_run_found",
+    "step_session_ended",
+    "console_lost",
 }
 
 
 def _attention(mine: Sequence[Event]) -> list[str]:
-    notes = [f"- {e['ts']} {_ATTENTION[e['event']](e)}" for e in mine if e["event"] in _ATTENTION]
+    notes = [f"- {e['ts']} {(describe(e) or e['event']).strip()}" for e in mine if e["event"] in _ATTENTION]
     return ["## What needed attention", "", *notes, ""] if notes else []
 
 

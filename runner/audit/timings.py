@@ -9,9 +9,9 @@ playbook's safety factor).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from runner.audit.reader import records
 from runner.errors import InvalidInput
 
 
@@ -30,16 +30,10 @@ def step_durations(path: Path, *, missing_ok: bool = False) -> dict[str, int]:
     except (OSError, UnicodeDecodeError) as exc:
         raise TimingsError(f"the rehearsal log {path} can't be read ({exc})") from None
     longest: dict[str, int] = {}
-    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 may be in a record
-        if not line.strip():
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            raise TimingsError(
-                f"line {number} of the rehearsal log {path} is not a JSON audit event"
-            ) from None
-        if not isinstance(event, dict) or event.get("event") != "step_applied":
+    for number, event in records(text.split("\n")):  # not splitlines: U+2028 may be in a record
+        if event is None:
+            raise TimingsError(f"line {number} of the rehearsal log {path} is not a JSON audit event")
+        if event.get("event") != "step_applied":
             continue
         revision, duration = event.get("revision"), event.get("duration_ms")
         if isinstance(revision, str) and isinstance(duration, int | float) and duration >= 0:

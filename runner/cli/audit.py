@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -13,7 +12,7 @@ import typer
 from runner.audit import verify_file
 from runner.audit.anchor import anchor_problems
 from runner.audit.private_file import write_private
-from runner.audit.reader import read_lines
+from runner.audit.reader import events_of, read_lines
 from runner.audit.report import render_markdown, runs_in
 from runner.audit.verify import verify_lines
 from runner.cli.common import (
@@ -93,7 +92,7 @@ def report(
     with boundary(debug):
         lines = read_lines(log)
         checked = verify_lines(str(log), lines)
-        events = _readable_events(lines)
+        events = events_of(lines)
         runs = runs_in(events)
         if not runs:
             raise ConfigError(f"Audit log {log} holds no runs.")
@@ -113,15 +112,3 @@ def report(
             sys.stdout.write(text)
         if not checked.ok:
             raise typer.Exit(int(ExitCode.REFUSED))
-
-
-def _readable_events(lines: list[str]) -> list[dict]:
-    events = []
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # verify_file already names the damaged line
-        if isinstance(record, dict) and "run_id" in record:
-            events.append(record)
-    return events

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from rich.console import Console
 
 from runner.audit import Event
+from runner.audit.describe import describe
 from runner.cli.output import console_lost
 
 
@@ -21,7 +22,7 @@ def console_listener(console: Console, on_lost: Callable[[], None] | None = None
     reported: list[bool] = []
 
     def show(event: Event) -> None:
-        line = describe(event)
+        line = describe(event.fields) if event.name not in ENDS_SHOWN_BY_THE_COMMAND else None
         if line:
             console.print(f"{_clock(event)} {line}", markup=False)
         if on_lost is not None and not reported and console_lost(console):
@@ -31,101 +32,10 @@ def console_listener(console: Console, on_lost: Callable[[], None] | None = None
     return show
 
 
+# The command prints these itself, as its result or its error.
+ENDS_SHOWN_BY_THE_COMMAND = {"run_refused"}
+
+
 def _clock(event: Event) -> str:
     ts = str(event.get("ts") or "")
     return f"{ts[11:19]}Z" if len(ts) >= 19 else "         "
-
-
-def _heads(heads: object) -> str:
-    return ", ".join(heads) if isinstance(heads, list) and heads else "<base>"
-
-
-def _blockers(event: Event) -> str:
-    blockers = event.get("blockers") or []
-    who = "; ".join(f"pid {b['pid']} ({b['state']}, holds {b['mode']} on {b['relation']})" for b in blockers)
-    queued = event.get("queued_behind_max")
-    behind = f"; {queued} session(s) were queued behind it" if queued else ""
-    return (who or "the blocking session had already gone") + behind
-
-
-def _step_line(event: Event) -> str:
-    verb = "applied" if event.name == "step_applied" else "reverted"
-    waited = f" (waited {event['lock_waited_ms']} ms for locks)" if event.get("lock_waited_ms") else ""
-    return f"  {verb} {event['revision']} in {event['duration_ms']} ms{waited}"
-
-
-def _waiting_line(event: Event) -> str:
-    blockers = event.get("blockers") or []
-    who = "; ".join(
-        f"pid {b['pid']} ({b.get('state')}, {b.get('transaction_age_s')}s transaction): {str(b.get('query') or '')[:80]}"
-        for b in blockers
-    )
-    return (
-        f"  still waiting for a lock after {event['waited_ms'] / 1000:.1f}s; blocked by {who or 'unknown'}; "
-        f"{event['queued_behind']} session(s) queued behind this step"
-    )
-
-
-def _started_line(event: Event) -> str:
-    attempt = f" (attempt {event['attempt']})" if event["attempt"] > 1 else ""
-    verb = "applying" if event["direction"] == "upgrade" else "reverting"
-    return f"  {verb} {event['revision']}{attempt}: {event['message']}"
-
-
-_LINES: dict[str, Callable[[Event], str | None]] = {
-    "run_started": lambda e: f"run {e['run_id']} on {e['target']}: {e['guards']}",
-    "playbook_loaded": lambda e: f"playbook {e['path']} ({e['environment']} target {e['target']})",
-    "target_confirmed": lambda e: f"target {e['target']} confirmed ({e['how']})",
-    "window_checked": lambda e: (
-        f"window {e['window']}: {'open until ' + str(e['closes']) if e['open'] else 'closed'}"
-    ),
-    "window_overridden": lambda e: f"window {e['window']} overridden by {e['operator']}: {e['reason']}",
-    "revision_recorded": lambda e: f"prior revision recorded: {_heads(e['prior_heads'])}",
-    "plan_made": lambda e: f"plan: {len(e['steps'])} step(s) to {', '.join(e['to'])}",
-    "risk_assessed": lambda e: (
-        f"risk: {e['counts'].get('block', 0)} block, {e['counts'].get('warn', 0)} warn, "
-        f"{e['counts'].get('info', 0)} info finding(s)"
-    ),
-    "finding_acknowledged": lambda e: f"  acknowledged {e['code']} on {e['revision']}: {e['reason']}",
-    "step_started": _started_line,
-    "step_applied": _step_line,
-    "step_reverted": _step_line,
-    "guards_changed": lambda e: f"  {e['revision']} runs with its own timeouts: {e['timeouts']}",
-    "lock_timeout_hit": lambda e: (
-        f"  lock_timeout ({e['lock_timeout']}) hit on {e['revision']}; blocked by {_blockers(e)}"
-    ),
-    "retry_scheduled": lambda e: (
-        f"  retrying {e['revision']} in {e['wait_s']}s (attempt {e['attempt']} of {e['max_attempts']})"
-    ),
-    "step_failed": lambda e: f"  FAILED {e.get('revision')}: {e.get('message')}",
-    "step_deferred": lambda e: f"  not starting {e['revision']}: it may not finish before the window closes",
-    "check_failed": lambda e: (
-        f"  check failed after {e.get('revision')}: {e.get('check')}: expected {e.get('expected')}, "
-        f"found {e.get('found')}"
-    ),
-    "decision_made": lambda e: f"decision: {e['action']} ({e['reason']})",
-    "rollback_started": lambda e: f"rolling back: {', '.join(e['revisions'])}",
-    "rollback_refused": lambda e: f"rollback refused at {e['revision']}: {e['reason']}",
-    "state_mismatch": lambda e: f"WARNING: version table reads {e['found']}, expected {e['expected']}",
-    "state_unreadable": lambda e: f"WARNING: the database stopped answering: {e['error']}",
-    "lock_waiting": _waiting_line,
-    "unfinished_run_found": lambda e: f"NOTICE: {e['run']['description']}",
-    "unfinished_runs_closed": lambda e: f"unfinished run(s) {', '.join(e['runs'])} marked abandoned",
-    "history_table_ready": lambda e: (
-        f"{e['table']} created or upgraded ({len(e['statements'])} statement(s))"
-    ),
-    "statements_outside_step": lambda e: (
-        f"  env.py's connection ran {len(e['statements'])} change(s) outside a step"
-    ),
-    "transaction_mode_changed": lambda e: (
-        f"NOTICE: env.py asked for {e['env_py_asked']}; the runner uses {e['runner_uses']}: {e['implication']}"
-    ),
-    "signal_handlers_reclaimed": lambda e: f"NOTICE: {e['detail']}",
-    "step_session_ended": lambda e: f"  the step's session (pid {e['backend_pid']}) {e['how']}",
-    "history_unwritten": lambda e: f"WARNING: runner_history could not be written: {e['error']}",
-}
-
-
-def describe(event: Event) -> str | None:
-    render = _LINES.get(event.name)
-    return render(event) if render else None
