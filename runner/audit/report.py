@@ -27,7 +27,8 @@ def render_markdown(events: Sequence[Event], run_id: str, *, chain_note: str | N
     if not mine:
         raise ValueError(f"run {run_id} is not in this log")
     first = {e["event"]: e for e in reversed(mine)}  # the first event of each name
-    last = mine[-1]
+    # how the run ended (events that follow it, such as the end notification, don't change that)
+    last = next((e for e in reversed(mine) if e["event"] in ENDINGS), mine[-1])
     lines = [f"# Migration run {run_id}", ""]
     lines += _summary(mine, first, last)
     lines += _steps(mine)
@@ -37,7 +38,7 @@ def render_markdown(events: Sequence[Event], run_id: str, *, chain_note: str | N
         lines += ["## Next step", "", str(last["next_step"]), ""]
     lines += ["## Integrity", ""]
     lines.append(
-        f"Events {mine[0]['seq']}-{last['seq']} of this run; the last one hashes to `{last['hash']}`."
+        f"Events {mine[0]['seq']}-{mine[-1]['seq']} of this run; the last one hashes to `{mine[-1]['hash']}`."
     )
     if chain_note:
         lines.append(chain_note)

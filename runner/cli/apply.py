@@ -102,6 +102,14 @@ def apply(
             help="The target's name, to confirm without a prompt (with --yes for non-interactive runs).",
         ),
     ] = None,
+    snapshot_id: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot-id",
+            help="Reuse this snapshot instead of taking one (it must be available, of this instance, and younger "
+            "than the playbook's snapshot.reuse.max_age).",
+        ),
+    ] = None,
 ) -> None:
     """Apply pending revisions one at a time, each in its own guarded transaction."""
     # Imported here, not at the top: the CLI starts faster for the commands that don't apply.
@@ -130,9 +138,14 @@ def apply(
                 acknowledgements=acknowledgements,
                 confirmation=confirmation,
                 window_override=override,
+                snapshot_id=snapshot_id,
                 command=command_line(),
             )
         else:
+            if snapshot_id is not None:
+                raise ConfigError(
+                    "--snapshot-id only applies with --playbook: the snapshot is the playbook's."
+                )
             guards = GuardFlags(
                 lock_timeout,
                 statement_timeout,
@@ -159,6 +172,7 @@ def apply(
             show=(lambda preview: None) if json_output else show_preview,
             prompt=ask if interactive() and not json_output else None,  # a prompt would corrupt the JSON
             watch=lambda audit: watch_on_console(audit, json_output),
+            snapshot_progress=lambda progress: stderr.print(f"  {progress.describe()}", markup=False),
         )
         result = run_apply(request, interaction)
         report(result, request.audit_log, json_output)
@@ -237,11 +251,14 @@ def report(result: RunResult, audit_log: Path, json_output: bool) -> None:
                 "reverted": [s.revision for s in result.reverted],
                 "message": result.message,
                 "next_step": result.next_step,
+                "runbook": result.runbook,
                 "audit_log": str(audit_log),
             }
         )
         return
     console = stdout if int(result.exit_code) == 0 else stderr
+    if result.runbook:
+        stdout.print(result.runbook, markup=False)
     console.print(result.message, markup=False)
     if result.next_step:
         console.print(f"Next: {result.next_step}", markup=False)

@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from runner.commands._apply import Interaction, Preview, apply, refusals_audited
+    from runner.commands._apply import Interaction, Preview, World, apply, refusals_audited
     from runner.commands._lint import LintResult, lint
     from runner.commands._plan import PlanResult, plan
     from runner.commands._status import status
@@ -28,6 +28,7 @@ _HOME = {
     "apply": "_apply",
     "Interaction": "_apply",
     "Preview": "_apply",
+    "World": "_apply",
     "refusals_audited": "_apply",
 }
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "LintResult",
     "PlanResult",
     "Preview",
+    "World",
     "apply",
     "lint",
     "plan",

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from runner.audit import AuditLog
+from runner.commands.anchoring import anchoring
 from runner.commands.confirm import Prompt, confirm
+from runner.commands.notifying import notify_start
 from runner.commands.project import Opened, within_project
 from runner.database.reads import ReadBlocked
 from runner.errors import RunnerError
@@ -29,6 +31,9 @@ from runner.run.risk import RiskReview
 from runner.run.settings import RunSettings
 
 if TYPE_CHECKING:
+    from runner.aws.clients import ClientFactory
+    from runner.aws.identity import Resolver
+    from runner.aws.waiting import Progress as SnapshotProgress
     from runner.playbook.hooks import PlaybookHooks
 
 
@@ -49,12 +54,33 @@ class Interaction:
     show: Callable[[Preview], None] = field(default=lambda preview: None)
     prompt: Prompt | None = None  # asks for the target's name; None: no one can answer (refused if needed)
     watch: Callable[[AuditLog], None] = field(default=lambda audit: None)  # e.g. print each event
+    snapshot_progress: Callable[[SnapshotProgress], None] | None = None  # each poll while a snapshot is made
+
+
+@dataclass(frozen=True)
+class World:
+    """How the run reaches AWS and names: seams a test or a rehearsal fills (moto, a resolver of its own)."""
+
+    aws: ClientFactory | None = (
+        None  # None: boto3's usual chain (region from the playbook or the environment)
+    )
+    resolver: Resolver | None = None  # None: the system's DNS
+
+    def clients(self, request: RunRequest) -> ClientFactory:
+        """The AWS clients this run uses (made on first use: a run without AWS never builds one)."""
+        if self.aws is not None:
+            return self.aws
+        from runner.aws.clients import AwsSettings, BotoClients
+
+        spec = request.playbook.snapshot if request.playbook is not None else None
+        return BotoClients(AwsSettings.resolve(region=spec.region if spec is not None else None))
 
 
 def apply(
     request: RunRequest,
     interaction: Interaction | None = None,
     *,
+    world: World | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> RunResult:
     """Run ``request``; a RunResult for every run that started, a RunnerError for one that was refused."""
@@ -62,7 +88,11 @@ def apply(
     ui = interaction or Interaction()
     with AuditLog(request.audit_log, new_run_id()) as audit, refusals_audited(audit):
         ui.watch(audit)
-        return within_project(request, lambda opened: _run(request, settings, opened, audit, ui, sleep))
+        reach = world or World()
+        aws = reach.clients(request)
+        return within_project(
+            request, lambda opened: _run(request, settings, opened, audit, ui, reach, aws, sleep)
+        )
 
 
 def _run(
@@ -71,31 +101,46 @@ def _run(
     opened: Opened,
     audit: AuditLog,
     ui: Interaction,
+    world: World,
+    aws: ClientFactory,
     sleep: Callable[[float], None] | None,
 ) -> RunResult:
     project = opened.project
     project.resolve(request.to)  # an unknown or ambiguous target revision is refused before connecting
     found = read_status(project, request.target, to=request.to, version_table=request.version_table)
-    hooks = _hooks(request, opened)
+    hooks = _hooks(request, opened, aws)
     if found.pending:
         refusal = _off_the_playbook(hooks, found)
         if refusal is not None:
             raise refusal
         ui.show(Preview(found, request, hooks, opened.warnings))
     confirmed = confirm(request, len(found.pending), ui.prompt)
-    return Executor(project, settings, audit, hooks=hooks, confirmed=confirmed, sleep=sleep).apply()
+    if found.pending:
+        notify_start(request, audit, aws, ",".join(found.current) or None)
+    anchor = anchoring(request, aws, progress=ui.snapshot_progress, resolver=world.resolver)
+    executor = Executor(
+        project, settings, audit, hooks=hooks, confirmed=confirmed, anchor=anchor, sleep=sleep
+    )
+    return executor.apply()
 
 
-def _hooks(request: RunRequest, opened: Opened) -> StandardHooks | PlaybookHooks:
+def _hooks(request: RunRequest, opened: Opened, aws: ClientFactory) -> StandardHooks | PlaybookHooks:
     from runner.lint.estimate import read_calibration
 
     calibration = read_calibration(request.rehearsal_log) if request.rehearsal_log else None
     risk = RiskReview(opened.project, request.acknowledgements, calibration)
     if request.playbook is None:
         return StandardHooks(request.guards, risk=risk)
+    from runner.aws.health import HealthContext
     from runner.playbook.hooks import PlaybookHooks
 
-    return PlaybookHooks(request.playbook, opened.project, override=request.window_override, risk=risk)
+    return PlaybookHooks(
+        request.playbook,
+        opened.project,
+        override=request.window_override,
+        risk=risk,
+        health=HealthContext(clients=aws),
+    )
 
 
 def _off_the_playbook(hooks: RunHooks, found: Status) -> RunnerError | None:

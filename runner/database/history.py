@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,15 @@ from psycopg.rows import dict_row
 from sqlalchemy import text
 
 from runner.database.runlock import HELD_BY_SQL
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """The snapshot a run is anchored on, as the run records it."""
+
+    identifier: str
+    arn: str | None = None
+
 
 TABLE = "runner_history"
 
@@ -48,7 +58,9 @@ CREATE_SQL = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     current_direction text,
     step_started_at   timestamptz,
     audit_log         text,
-    command           text
+    command           text,
+    snapshot_id       text,
+    snapshot_arn      text
 )"""
 
 # Columns later runners added: an older table gets them, one audited ALTER each.
@@ -59,6 +71,8 @@ ADDED_COLUMNS = {
     "step_started_at": "timestamptz",
     "audit_log": "text",
     "command": "text",
+    "snapshot_id": "text",
+    "snapshot_arn": "text",
 }
 
 INSERT_APPLIED = text(
@@ -132,6 +146,7 @@ class History:
         audit_chain: str | None,
         audit_log: str | None,
         command: str,
+        snapshot: SnapshotRef | None = None,
     ) -> None:
         self._run_row = self._insert(
             kind="run",
@@ -141,6 +156,8 @@ class History:
             audit_chain=audit_chain,
             audit_log=audit_log,
             command=command,
+            snapshot_id=snapshot.identifier if snapshot else None,
+            snapshot_arn=snapshot.arn if snapshot else None,
         )
 
     def step_in_flight(self, revision: str, direction: str) -> None:

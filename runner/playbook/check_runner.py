@@ -8,11 +8,13 @@ baselines for ``rows_unchanged`` are taken before the step they guard.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
 
+from runner.aws.health import HealthContext, is_health_check, run_health_check, settle
 from runner.check_result import CheckResult
 from runner.playbook.book import Playbook
 from runner.playbook.checks import (
@@ -32,9 +34,22 @@ RUNNER_CHECKS = (RevisionIs, RevisionReverted, NoInvalidIndexes)  # always on, n
 
 
 class CheckRunner:
-    def __init__(self, playbook: Playbook) -> None:
+    def __init__(
+        self,
+        playbook: Playbook,
+        health: HealthContext | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.playbook = playbook
+        self.health = health or HealthContext()  # HTTP and CloudWatch checks reach the world through it
+        self.sleep = sleep
         self._baselines: dict[tuple[str, str], int | None] = {}
+
+    def settle(self, run: RunView, ms: int, scope: str) -> None:
+        """Wait before checks (``settle:``), so metrics and health endpoints catch up with the step."""
+        if ms > 0:
+            run.audit.emit("checks_settling", revision=scope, wait_ms=ms)
+            settle(ms, self.sleep)
 
     def count_baselines(self, run: RunView, scope: str, checks: Iterable[Any]) -> None:
         counted = [check for check in checks if isinstance(check, RowsUnchanged)]
@@ -70,8 +85,10 @@ class CheckRunner:
         heads: Sequence[str],
     ) -> CheckResult:
         baseline = self._baselines.get((scope, check.table)) if isinstance(check, RowsUnchanged) else None
-        role = self._role_for(check)
-        if isinstance(conn, str):  # no connection could be opened: the check fails with the reason
+        role = None if is_health_check(check) else self._role_for(check)
+        if is_health_check(check):  # HTTP or CloudWatch: no database connection involved
+            result = run_health_check(check, self.health)
+        elif isinstance(conn, str):  # no connection could be opened: the check fails with the reason
             result = CheckResult(check.label, False, check.expectation(), f"error: {conn}")
         else:
             result = run_check(check, conn, timeout, baseline, role=role)

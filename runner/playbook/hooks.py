@@ -11,9 +11,10 @@ finishing it is the safer way out.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
-from runner.aws.specs import SnapshotSpec
+from runner.aws.health import HealthContext
 from runner.check_result import CheckResult
 from runner.database.connections import VersionTable
 from runner.errors import Refused
@@ -32,9 +33,7 @@ from runner.run.hooks import RunView, StandardHooks
 from runner.run.risk import RiskReview
 from runner.run.steps import Direction, Failure, Progress
 
-Snapshotter = Callable[[RunView, SnapshotSpec], None]
-
-__all__ = ["PlaybookHooks", "Snapshotter", "WindowOverride"]
+__all__ = ["PlaybookHooks", "WindowOverride"]
 
 
 class PlaybookHooks(StandardHooks):
@@ -46,7 +45,8 @@ class PlaybookHooks(StandardHooks):
         clock: Clock = utc_now,
         estimator: Estimator | None = None,
         override: WindowOverride | None = None,
-        snapshotter: Snapshotter | None = None,
+        health: HealthContext | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         risk: RiskReview | None = None,
     ) -> None:
         super().__init__(playbook.guard_policy(), risk=risk)
@@ -55,9 +55,8 @@ class PlaybookHooks(StandardHooks):
         self.schedule = Schedule(
             playbook.window, estimator or Estimator(playbook), clock=clock, override=override
         )
-        self.snapshotter = snapshotter
         self.version_table = VersionTable.parse(playbook.project.version_table)
-        self.checks = CheckRunner(playbook)
+        self.checks = CheckRunner(playbook, health, sleep)
 
     def irreversible(self, revision: Revision) -> str | None:
         """The playbook's word first (irreversible / reversible_because), then the downgrade and lint."""
@@ -84,7 +83,6 @@ class PlaybookHooks(StandardHooks):
         self._check_window(run)
         super().before_run(run)  # lint, sized by this database, under the run lock
         self._preflight(run)
-        self._snapshot(run)
 
     def off_path(self, heads: Sequence[str]) -> Refused | None:
         """A refusal when the database is neither at from_revision nor part-way along the playbook's steps.
@@ -145,19 +143,6 @@ class PlaybookHooks(StandardHooks):
                 next_step="fix what the checks found (or the checks), then run the same command again.",
             )
 
-    def _snapshot(self, run: RunView) -> None:
-        spec = self.playbook.snapshot
-        if spec is None or not spec.required:
-            return
-        if self.snapshotter is None:
-            raise Refused(
-                f"The playbook requires a snapshot of {spec.describe()} before the first step, and this runner "
-                "can't take snapshots yet. Nothing was changed.",
-                next_step="take the snapshot another way and run a playbook whose snapshot.required is false "
-                "(allowed only for staging and rehearsal targets).",
-            )
-        self.snapshotter(run, spec)
-
     # -- around each step -----------------------------------------------------------------------
     def before_step(self, revision: Revision, progress: Progress, run: RunView) -> Decision | None:
         if progress.direction is not Direction.UPGRADE:
@@ -191,6 +176,7 @@ class PlaybookHooks(StandardHooks):
             *self.playbook.checks.after_each,
             *rules.checks,
         ]
+        self.checks.settle(run, self.playbook.settle_ms_for(revision.revision), revision.revision)
         results = self.checks.run(run, wanted, scope=revision.revision, when="after", heads=heads)
         failed = [r for r in results if not r.ok]
         if not failed:
@@ -202,6 +188,7 @@ class PlaybookHooks(StandardHooks):
     def after_run(self, progress: Progress, run: RunView) -> Decision | None:
         target = self.project.resolve(self.playbook.project.target_revision)
         wanted = [RevisionIs(target, self.version_table), *self.playbook.checks.after_all]
+        self.checks.settle(run, self.playbook.checks.settle_ms or 0, RUN_SCOPE)
         results = self.checks.run(run, wanted, scope=RUN_SCOPE, when="after", heads=progress.heads)
         failed = [r for r in results if not r.ok]
         if not failed:

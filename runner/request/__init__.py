@@ -65,6 +65,7 @@ class RunRequest:
     window_override: WindowOverride | None = None
     playbook: Playbook | None = None
     rehearsal_log: Path | None = None  # a rehearsal's audit log: its measured step times
+    snapshot_id: str | None = None  # reuse this snapshot (if available, of this source, young enough)
     operator: str = field(default_factory=default_operator)
     command: str = "runner apply"  # how the operator asked, repeated in "Next:" hints
 

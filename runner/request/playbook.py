@@ -76,6 +76,7 @@ def from_playbook(
     confirmation: Confirmation | None = None,
     window_override: WindowOverride | None = None,
     rehearsal_log: Path | None = None,
+    snapshot_id: str | None = None,
     command: str = "runner apply",
 ) -> RunRequest:
     refuse_overlaps(given)
@@ -97,5 +98,6 @@ def from_playbook(
         window_override=window_override,
         playbook=book,
         rehearsal_log=rehearsal_log or (log if log is not None and log.is_file() else None),
+        snapshot_id=snapshot_id,
         command=command,
     )

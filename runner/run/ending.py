@@ -176,7 +176,11 @@ class RunEnder:
         if decision is not None and decision.next_step:
             return decision.next_step
         if status is RunStatus.RESTORE_REQUIRED:
-            return "restore the database from the snapshot taken before this run; the audit log has its id."
+            log = f" --audit-log {self.audit.path}" if self.audit.path else ""
+            return (
+                "restore the database from the snapshot taken before this run: runner restore"
+                f"{log} prints the exact runbook, and with --execute --yes restores into a new instance."
+            )
         if status is RunStatus.ROLLED_BACK:
             return f"fix the cause, rehearse again, then {cmd}."
         if failure is not None and failure.error is not None and failure.error.next_step:

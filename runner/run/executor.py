@@ -21,7 +21,7 @@ import sqlalchemy
 
 from runner.audit import AuditLog
 from runner.database import connections, history, runlock
-from runner.database.history import History
+from runner.database.history import History, SnapshotRef
 from runner.database.lockwatch import LockWatcher, WaitProgress
 from runner.database.unfinished import UnfinishedRun, close_abandoned, unfinished_runs
 from runner.errors import Refused
@@ -29,7 +29,7 @@ from runner.planning.project import AlembicProject
 from runner.run.decision import Action, Decision
 from runner.run.ending import Ending, RunEnder, fmt, what_happened
 from runner.run.gate import StepGate
-from runner.run.hooks import RunHooks, RunView, StandardHooks
+from runner.run.hooks import Anchoring, RunHooks, RunView, StandardHooks
 from runner.run.interrupts import StopRequest, graceful_stop
 from runner.run.result import RunResult, RunStatus
 from runner.run.rollback import roll_back
@@ -50,6 +50,7 @@ class Executor:
         *,
         hooks: RunHooks | None = None,
         confirmed: str | None = None,
+        anchor: Anchoring | None = None,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.project = project
@@ -58,6 +59,7 @@ class Executor:
         self.audit = audit
         self.hooks: RunHooks = hooks or StandardHooks(settings.guards)
         self.confirmed = confirmed  # how the operator confirmed the target, for the audit log
+        self.anchor = anchor  # takes (or reuses) the snapshot the run is anchored on, before the first step
         self._sleep = sleep
         self._conn: psycopg.Connection | None = None  # the run lock's session
         self._books: psycopg.Connection | None = None  # a new session for the records, if that one is lost
@@ -139,10 +141,11 @@ class Executor:
         if not plan:
             return ender.end(view, Ending(RunStatus.NOTHING_TO_DO, prior, f"Already at {fmt(prior)}."), None)
         self.hooks.before_run(view)  # a refusal here (lint, window, checks) changed nothing
+        snapshot = self.anchor(view) if self.anchor is not None else None  # no DDL until it is available
         records = History(conn, self.run_id, self.settings.operator)
 
         def start_history() -> None:
-            self._start_history(records, conn, unfinished, target_heads, prior)
+            self._start_history(records, conn, unfinished, target_heads, prior, snapshot)
 
         gate = StepGate(conn, self.audit, records, stop, start_history=start_history)
         watching = connections.connect(
@@ -172,6 +175,7 @@ class Executor:
         unfinished: list[UnfinishedRun],
         target_heads: tuple[str, ...],
         prior: tuple[str, ...],
+        snapshot: SnapshotRef | None,
     ) -> None:
         """The first step may start: only now does the run write anything into the target."""
         statements = history.ensure_table(conn)
@@ -186,6 +190,7 @@ class Executor:
             audit_chain=self.audit.chain_id,
             audit_log=str(self.audit.path.resolve()) if self.audit.path else None,
             command=self.settings.command,
+            snapshot=snapshot,
         )
 
     def _lock_waiting(self, progress: WaitProgress) -> None:

@@ -8,12 +8,14 @@ the live state of a batch stays private to the stepper.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 import psycopg
 
 from runner.audit import AuditLog
+from runner.database.history import SnapshotRef
 from runner.guards import GuardPolicy, Guards, LockRetryPolicy, StepSettings
 from runner.planning.revisions import Downgrade, Revision
 from runner.run.decision import Action, Decision
@@ -32,6 +34,11 @@ class RunView:
     prior_heads: tuple[str, ...]
     plan: tuple[Revision, ...]
     target: DatabaseTarget | None = None  # for hooks that need a connection of their own (checks)
+
+
+# Takes (or reuses) the snapshot a run is anchored on, under the run lock, before its first step; a
+# RunnerError refuses the run (nothing was changed). None: the run needs no snapshot.
+Anchoring = Callable[[RunView], SnapshotRef | None]
 
 
 class RunHooks(Protocol):

@@ -53,6 +53,7 @@ class RunResult:
     next_step: str | None = None
     failure: Failure | None = None
     decision: Decision | None = None
+    runbook: str | None = None  # the restore runbook, when the run ended needing a restore
 
     @property
     def exit_code(self) -> ExitCode:

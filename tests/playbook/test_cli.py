@@ -213,8 +213,13 @@ def test_restore_required_ends_with_exit_7(write_playbook, target):
     assert pg.heads(target) == [EXAMPLE_HEAD]
 
 
-def test_a_production_playbook_is_refused_until_snapshots_exist(write_playbook, target):
-    """Fail closed: a required snapshot the runner can't take yet refuses the run (exit 4), nothing changed."""
+def test_a_production_snapshot_with_aws_out_of_reach_refuses_before_any_ddl(write_playbook, target, monkeypatch):
+    """Fail closed: no AWS credentials means no snapshot, and no snapshot means no step (exit 6)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     text = STAGING.replace("ENVIRONMENT", "production") + (
         "    snapshot: {rds_instance: credmate-prod, region: us-east-1}\n"
     )
@@ -222,12 +227,11 @@ def test_a_production_playbook_is_refused_until_snapshots_exist(write_playbook, 
 
     result = invoke("apply", "--playbook", str(path), "--yes", "--confirm-target", "credmate-staging")
 
-    assert result.exit_code == 4
-    assert (
-        "requires a snapshot of RDS instance credmate-prod in us-east-1 before the first step"
-        in result.stderr
-    )
+    assert result.exit_code == 6, result.output
+    assert "credentials" in result.stderr and "Traceback" not in result.output
     assert pg.heads(target) == [PRODUCTION_REVISION]
+    logged = [e["event"] for e in events(path.parent / "audit.jsonl")]
+    assert "snapshot_requested" in logged and "step_started" not in logged and logged[-1] == "run_refused"
 
 
 def test_an_invalid_playbook_stops_apply_with_exit_3(write_playbook, target):
