@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
 from rich.table import Table
 
 from runner.cli.common import (
@@ -17,7 +22,10 @@ from runner.cli.common import (
     stdout,
 )
 from runner.cli.output import command_line
+from runner.errors import ConfigError
 from runner.planning.status import Status
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def status(
@@ -27,12 +35,25 @@ def status(
     debug: DebugOption = False,
     env_py_wrapper: WrapperOption = None,
     version_table: VersionTableOption = "alembic_version",
+    env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env",
+            metavar="NAME=VARIABLE",
+            help="An environment and the variable holding its database URL (repeatable): where each stands. "
+            "Never a URL here: passwords stay out of the command line.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Show where the database stands against the code, and what an upgrade would apply."""
     from runner.commands import status as read
     from runner.request.flags import from_flags
 
     with boundary(debug, json_output=json_output):
+        if env:
+            show_environments(config, env, env_py_wrapper, version_table, json_output)
+            return
         request = from_flags(
             config=config,
             target=resolve_target(database_url),
@@ -75,3 +96,34 @@ def show_status(found: Status) -> None:
             revision.message,
         )
     stdout.print(table)
+
+
+def show_environments(
+    config: Path, specs: list[str], wrapper: str | None, version_table: str, json_output: bool
+) -> None:
+    from runner.commands import environments
+    from runner.drift.render import environments_text
+    from runner.request.flags import from_flags
+
+    variables: dict[str, str] = {}
+    for spec in specs:
+        name, sep, variable = spec.partition("=")
+        if not sep or not name.strip() or not _VARIABLE.fullmatch(variable.strip()):
+            raise ConfigError(
+                f"--env {spec!r} is not NAME=VARIABLE: give the name of the environment variable that holds the "
+                "database URL (--env production=PROD_DATABASE_URL), never the URL itself."
+            )
+        variables[name.strip()] = variable.strip()
+    request = from_flags(
+        config=config,
+        target=None,
+        env_py_wrapper=wrapper,
+        version_table=version_table,
+        command=command_line(),
+    )
+    found = environments(request, variables)
+    if json_output:
+        print_json(found.as_json())
+        return
+    for line in environments_text(found):
+        stdout.print(line, markup=False)

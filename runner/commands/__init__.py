@@ -17,10 +17,11 @@ if TYPE_CHECKING:
     from runner.commands._apply import Interaction, Preview, World, apply, refusals_audited
     from runner.commands._lint import LintResult, lint
     from runner.commands._plan import PlanResult, plan
-    from runner.commands._status import status
+    from runner.commands._status import environments, status
 
 _HOME = {
     "status": "_status",
+    "environments": "_status",
     "plan": "_plan",
     "PlanResult": "_plan",
     "lint": "_lint",
@@ -38,6 +39,7 @@ __all__ = [
     "Preview",
     "World",
     "apply",
+    "environments",
     "lint",
     "plan",
     "refusals_audited",

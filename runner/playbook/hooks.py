@@ -83,6 +83,18 @@ class PlaybookHooks(StandardHooks):
         self._check_window(run)
         super().before_run(run)  # lint, sized by this database, under the run lock
         self._preflight(run)
+        self._no_relevant_drift(run)
+
+    def _no_relevant_drift(self, run: RunView) -> None:
+        """``preflight.no_relevant_drift``: the target's schema must not derail a pending step."""
+        if not self.playbook.preflight.no_relevant_drift or run.target is None:
+            return
+        from runner.drift.preflight import require_no_relevant_drift
+
+        harmless = require_no_relevant_drift(
+            self.project, run.target, run.plan, version_table=str(self.version_table)
+        )
+        run.audit.emit("drift_checked", conflicts=[c.describe() for c in harmless], blocking=0)
 
     def off_path(self, heads: Sequence[str]) -> Refused | None:
         """A refusal when the database is neither at from_revision nor part-way along the playbook's steps.
