@@ -66,15 +66,20 @@ class Guards:
 
 @dataclass(frozen=True)
 class LockRetryPolicy:
-    """How often and how long a step waiting on locks is tried again.
+    """How often and how long a step waiting on locks is tried again, and when it gives way early.
 
     ``attempts`` counts every try of the step, the first included; 1 means no retry.
+    ``queue_limit``: while the step waits for its lock, every later query on that table
+    queues behind it; once more than this many sessions wait, the step gives way
+    (cancelled, rolled back) and is retried as after a lock timeout. None: it waits
+    out its lock_timeout.
     """
 
     attempts: int = 5
     first_wait_s: float = 1.0
     max_wait_s: float = 30.0
     total_s: float = 300.0
+    queue_limit: int | None = None
 
     def __post_init__(self) -> None:
         problem = limits.LOCK_ATTEMPTS.problem(self.attempts)
@@ -88,6 +93,10 @@ class LockRetryPolicy:
             problem = accepted.problem(round(seconds * 1000))
             if problem is not None:
                 raise ConfigError(f"Lock retry {name} {format_ms(round(seconds * 1000))} {problem}.")
+        if self.queue_limit is not None:
+            problem = limits.QUEUE_LIMIT.problem(self.queue_limit)
+            if problem is not None:
+                raise ConfigError(f"Queue limit {self.queue_limit} {problem}.")
 
     def stop(self) -> stop_base:
         return stop_after_attempt(self.attempts) | stop_after_delay(self.total_s)

@@ -54,9 +54,10 @@ class Range:
 LOCK_TIMEOUT = Range(1, HOUR_MS, server_timeout=True)  # a concurrent index build's profile waits minutes
 STATEMENT_TIMEOUT = Range(1, 24 * DAY_MS, server_timeout=True)  # within PostgreSQL's 2147483647 ms
 IDLE_IN_TRANSACTION_TIMEOUT = Range(1, 24 * DAY_MS, server_timeout=True)
-LOCK_ATTEMPTS = Range(
-    1, 100, duration=False
-)  # tries of a step, the first included (--lock-attempts, attempts:)
+# tries of a step, the first included (--lock-attempts, retry.attempts)
+LOCK_ATTEMPTS = Range(1, 100, duration=False)
+# sessions queued behind a step waiting for its lock before it gives way (--queue-limit, retry.queue_limit)
+QUEUE_LIMIT = Range(1, 100_000, duration=False)
 RETRY_FIRST_WAIT = Range(1, 10 * MINUTE_MS)
 RETRY_MAX_WAIT = Range(1, HOUR_MS)
 RETRY_BUDGET = Range(1, DAY_MS)

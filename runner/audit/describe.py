@@ -76,6 +76,10 @@ _LINES: dict[str, Callable[[Fields], str | None]] = {
     "lock_timeout_hit": lambda e: (
         f"  lock_timeout ({e['lock_timeout']}) hit on {e['revision']}; blocked by {_blockers(e)}"
     ),
+    "queue_limit_hit": lambda e: (
+        f"  {e['revision']} gave way: {e.get('queued_behind_max')} session(s) queued behind its lock wait; "
+        f"blocked by {_blockers(e)}"
+    ),
     "retry_scheduled": lambda e: (
         f"  retrying {e['revision']} in {e['wait_s']}s (attempt {e['attempt']} of {e['max_attempts']})"
     ),

@@ -123,6 +123,7 @@ def _steps(mine: Sequence[Event]) -> list[str]:
 
 _ATTENTION = {
     "lock_timeout_hit",
+    "queue_limit_hit",
     "retry_scheduled",
     "step_failed",
     "check_failed",

@@ -72,6 +72,15 @@ def apply(
     retry_budget: Annotated[
         str | None, typer.Option(help="Total time a step may spend on lock retries (default 5min).")
     ] = None,
+    queue_limit: Annotated[
+        str | None,
+        typer.Option(
+            metavar="N",
+            help="While a step waits for its lock, give way and retry once more than N sessions queue behind it "
+            "(default: wait out the lock_timeout).",
+            show_default=False,
+        ),
+    ] = None,
     audit_log: Annotated[
         Path | None,
         typer.Option(
@@ -154,6 +163,7 @@ def apply(
                 retry_wait,
                 retry_max_wait,
                 retry_budget,
+                queue_limit,
             )
             request = from_flags(
                 config=config,

@@ -1,4 +1,4 @@
-"""Who holds the locks a step waited for: named in every lock-timeout event."""
+"""Who holds the locks a step waited for (named in every lock-timeout event), and who is in a step's way before it starts."""
 
 from __future__ import annotations
 
@@ -84,3 +84,48 @@ def _collect(node: Any, found: list[str]) -> None:
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class InTheWay:
+    """A session a step would wait behind: a long or idle transaction on its tables, or autovacuum on them."""
+
+    pid: int
+    application_name: str | None
+    user: str | None
+    state: str | None
+    query: str | None
+    transaction_age_s: float | None
+    relation: str
+    autovacuum: bool
+    wraparound: bool  # an anti-wraparound autovacuum: never to be ended
+
+    def as_fields(self) -> dict[str, Any]:
+        return redact(asdict(self))
+
+
+IN_THE_WAY_SQL = """
+SELECT DISTINCT ON (a.pid) a.pid, a.application_name, a.usename, a.state, left(a.query, 500),
+       round(extract(epoch FROM clock_timestamp() - a.xact_start)::numeric, 3)::float8,
+       l.relation::regclass::text,
+       a.backend_type = 'autovacuum worker',
+       a.backend_type = 'autovacuum worker' AND a.query LIKE '%%to prevent wraparound%%'
+  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.granted AND l.locktype = 'relation'
+   AND l.pid <> pg_backend_pid() AND NOT (l.pid = ANY(%s))
+   AND l.relation IN (SELECT to_regclass(n) FROM unnest(%s::text[]) AS n)
+   AND (a.backend_type = 'autovacuum worker'
+        OR a.state IN ('idle in transaction', 'idle in transaction (aborted)')
+        OR clock_timestamp() - a.xact_start > make_interval(secs => %s))
+ ORDER BY a.pid, a.xact_start
+"""
+
+
+def in_the_way(
+    conn: psycopg.Connection, relations: Sequence[str], *, long_s: float, exclude: Iterable[int] = ()
+) -> list[InTheWay]:
+    """Sessions holding ``relations`` that a step's lock would wait behind for a while."""
+    if not relations:
+        return []
+    rows = conn.execute(IN_THE_WAY_SQL, [list(exclude), list(relations), long_s]).fetchall()
+    return [InTheWay(*row) for row in rows]

@@ -8,10 +8,13 @@ sessions queued up behind it; the step's audit events carry what it saw, and
 every few seconds of waiting it reports progress so the operator is not left
 staring at a silent terminal.
 
-It is also the hand that stops a step on request: a signal handler may not do
-I/O, so on a stop request the watcher cancels the statement in flight from its
-own thread (the driver's cancel request when env.py's driver offers one, else
-``pg_cancel_backend``), again and again until the step has ended.
+It is also the hand that stops a step: a signal handler may not do I/O, so on
+a stop request the watcher cancels the statement in flight from its own thread
+(the driver's cancel request when env.py's driver offers one, else
+``pg_cancel_backend``), again and again until the step has ended; and when more
+sessions queue behind a waiting step than its ``queue_limit`` allows, it
+cancels the step the same way so the application's queries go through (the
+step is then retried as after a lock timeout).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class LockWait:
     waited_ms: int = 0
     blocked_by: list[int] = field(default_factory=list)
     queued_behind_max: int = 0
+    gave_way: tuple[int, int] | None = None  # (sessions queued, the limit) when the step was made to give way
     _first_seen: float | None = None
 
     def as_fields(self) -> dict[str, Any]:
@@ -100,6 +104,7 @@ class LockWatcher:
         self._guard = threading.Lock()
         self._pid: int | None = None
         self._cancel: Canceller | None = None
+        self._queue_limit: int | None = None
         self._wait = LockWait()
         self._last_progress = 0.0
         self._cancelling = False
@@ -118,11 +123,18 @@ class LockWatcher:
         self._thread.join(timeout=5)
         self._conn.close()
 
-    def watch(self, pid: int, cancel: Canceller | None = None) -> None:
+    def watch(self, pid: int, cancel: Canceller | None = None, queue_limit: int | None = None) -> None:
+        """Watch the step running on backend ``pid``; past ``queue_limit`` queued sessions, cancel it."""
         with self._guard:
             self._pid, self._cancel, self._wait = pid, cancel, LockWait()
+            self._queue_limit = queue_limit
             self._last_progress = time.monotonic()
         self._wake.set()
+
+    def gave_way(self) -> tuple[int, int] | None:
+        """(sessions queued, limit) if the step in flight was cancelled for its queue; None otherwise."""
+        with self._guard:
+            return self._wait.gave_way
 
     def done(self) -> LockWait:
         with self._guard:
@@ -144,13 +156,13 @@ class LockWatcher:
                 pid, cancel, wait = self._pid, self._cancel, self._wait
             if pid is None:
                 continue
-            if self._cancelling:
-                self._cancel_step(pid, cancel)
             if watching:
                 try:
                     self._observe(pid, wait)
                 except psycopg.Error:
                     watching = False  # the watcher is an observer: losing it must never stop a run
+            if self._cancelling or wait.gave_way is not None:
+                self._cancel_step(pid, cancel)
 
     def _observe(self, pid: int, wait: LockWait) -> None:
         row = self._conn.execute(WAIT_SQL, [pid]).fetchone()
@@ -165,6 +177,9 @@ class LockWatcher:
             wait.waited_ms = int((now - wait._first_seen) * 1000)
             wait.blocked_by = sorted(set(wait.blocked_by) | set(row[1] or []))
             wait.queued_behind_max = max(wait.queued_behind_max, int(row[2]))
+            limit = self._queue_limit
+            if limit is not None and int(row[2]) > limit and wait.gave_way is None:
+                wait.gave_way = (int(row[2]), limit)  # the thread cancels it from now on, until the step ends
             report = self._on_progress is not None and now - self._last_progress >= self._progress_every_s
             if report:
                 self._last_progress = now

@@ -53,6 +53,7 @@ RETRY_FIELDS = {
     "first_wait": "first_wait_s",
     "max_wait": "max_wait_s",
     "budget": "total_s",
+    "queue_limit": "queue_limit",
 }
 
 
@@ -130,7 +131,7 @@ def resolve_guards(layers: list[GuardsModel | None]) -> tuple[Guards, LockRetryP
             for name, attribute in RETRY_FIELDS.items():
                 value = getattr(layer.retry, name)
                 if value is not None:
-                    retry_values[attribute] = value if name == "attempts" else value / 1000
+                    retry_values[attribute] = value if name in ("attempts", "queue_limit") else value / 1000
     return Guards(**guard_values), LockRetryPolicy(**retry_values)
 
 

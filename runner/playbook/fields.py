@@ -177,22 +177,26 @@ MaxWait = _ranged_duration(limits.RETRY_MAX_WAIT)
 Budget = _ranged_duration(limits.RETRY_BUDGET)
 
 
-def _attempts(value: int) -> int:
-    problem = limits.LOCK_ATTEMPTS.problem(value)
-    if problem is not None:
-        raise PydanticCustomError(
-            "out_of_range", "{found} {problem}", {"found": _show(value), "problem": problem}
-        )
-    return value
+def _counted(accepted: limits.Range) -> Any:
+    """A whole number within ``accepted``."""
+
+    def check(value: int) -> int:
+        problem = accepted.problem(value)
+        if problem is not None:
+            raise PydanticCustomError(
+                "out_of_range", "{found} {problem}", {"found": _show(value), "problem": problem}
+            )
+        return value
+
+    return Annotated[
+        int,
+        AfterValidator(check),
+        WithJsonSchema({"type": "integer", "minimum": accepted.low, "maximum": accepted.high}),
+    ]
 
 
-Attempts = Annotated[
-    int,
-    AfterValidator(_attempts),
-    WithJsonSchema(
-        {"type": "integer", "minimum": limits.LOCK_ATTEMPTS.low, "maximum": limits.LOCK_ATTEMPTS.high}
-    ),
-]
+Attempts = _counted(limits.LOCK_ATTEMPTS)
+QueueLimit = _counted(limits.QUEUE_LIMIT)
 Margin = Annotated[int, BeforeValidator(_margin_duration), WithJsonSchema(_DURATION_SCHEMA)]
 TimeOfDay = Annotated[
     str, BeforeValidator(_time_of_day), WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$"})

@@ -31,6 +31,7 @@ from runner.playbook.fields import (
     Margin,
     MaxWait,
     PolicyName,
+    QueueLimit,
     Revision,
     Settle,
     StatementTimeout,
@@ -104,6 +105,11 @@ class RetryModel(Strict):
     budget: Budget | None = Field(
         None,
         description=f"The total time a step may spend on lock retries ({limits.RETRY_BUDGET.describe()}).",
+    )
+    queue_limit: QueueLimit | None = Field(
+        None,
+        description="While a step waits for its lock, give way (and retry as after a lock timeout) once more "
+        f"than this many sessions queue behind it ({limits.QUEUE_LIMIT.describe()}).",
     )
 
 

@@ -37,6 +37,7 @@ class GuardFlags:
     retry_wait: str | None = None
     retry_max_wait: str | None = None
     retry_budget: str | None = None
+    queue_limit: str | None = None
 
     @property
     def given(self) -> list[str]:
@@ -73,6 +74,7 @@ class GuardFlags:
             / 1000,
             total_s=_ms("--retry-budget", self.retry_budget, round(retry.total_s * 1000), limits.RETRY_BUDGET)
             / 1000,
+            queue_limit=_count("--queue-limit", self.queue_limit, 0, limits.QUEUE_LIMIT) or None,
         )
         source = "command line (" + ", ".join(f"--{n.replace('_', '-')}" for n in self.given) + ")"
         return GuardPolicy.of(guards, policy, source if self.given else DEFAULTS)

@@ -38,6 +38,7 @@ PLAYBOOK_SETS = {
     "retry_wait": ("--retry-wait", "guards.retry.first_wait"),
     "retry_max_wait": ("--retry-max-wait", "guards.retry.max_wait"),
     "retry_budget": ("--retry-budget", "guards.retry.budget"),
+    "queue_limit": ("--queue-limit", "guards.retry.queue_limit"),
 }
 
 

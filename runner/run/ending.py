@@ -185,7 +185,7 @@ class RunEnder:
             return f"fix the cause, rehearse again, then {cmd}."
         if failure is not None and failure.error is not None and failure.error.next_step:
             return failure.error.next_step
-        if failure is not None and failure.kind is FailureKind.LOCK_TIMEOUT:
+        if failure is not None and failure.kind.retried:
             return f"wait for (or end) the session holding the lock, then {cmd} to resume."
         if failure is not None and failure.kind is FailureKind.AUDIT_FAILED:
             return f"free space where the audit log lives (or give --audit-log another place), then {cmd} to resume."

@@ -44,6 +44,7 @@ class Feeder:
         history: History,
         runner_identity: Any,
         guards_for: Callable[[Revision], Guards],
+        queue_limit_for: Callable[[Revision], int | None],
         before_step: StepHook,
         after_step: StepHook,
     ) -> None:
@@ -54,6 +55,7 @@ class Feeder:
         self.history = history
         self.runner_identity = runner_identity
         self.guards_for = guards_for
+        self.queue_limit_for = queue_limit_for
         self.before_step = before_step
         self.after_step = after_step
 
@@ -75,7 +77,7 @@ class Feeder:
             self.gate.before_step(revision.revision, str(batch.direction))
             step = self._migration_step(revision, heads)
             guards = self._step_guards(revision, context)
-            self.recorder.started(batch, batch.begin(revision), guards)
+            self.recorder.started(batch, batch.begin(revision), guards, self.queue_limit_for(revision))
             self.gate.audit_writable()  # step_started must be on disk before the step's first statement
             yield step
             # Alembic asks for the next step only after this one's transaction ended.

@@ -44,10 +44,12 @@ class StepRecorder:
         self.bookkeeping = bookkeeping
         self.watcher = watcher
 
-    def started(self, batch: BatchState, step: InFlight, guards: Guards) -> None:
+    def started(
+        self, batch: BatchState, step: InFlight, guards: Guards, queue_limit: int | None = None
+    ) -> None:
         self.outside_steps(batch)
         if self.watcher is not None and batch.session is not None:
-            self.watcher.watch(batch.session.backend_pid, batch.cancel)
+            self.watcher.watch(batch.session.backend_pid, batch.cancel, queue_limit)
         self.audit.emit(
             "step_started",
             revision=step.revision.revision,
@@ -75,9 +77,9 @@ class StepRecorder:
         step = batch.current
         lock_wait = self._lock_wait()
         if step is not None:
-            if failure.kind is FailureKind.LOCK_TIMEOUT:
+            if failure.kind.retried:
                 self.audit.emit(
-                    "lock_timeout_hit",
+                    "lock_timeout_hit" if failure.kind is FailureKind.LOCK_TIMEOUT else "queue_limit_hit",
                     revision=failure.revision,
                     attempt=failure.attempts,
                     statement=failure.statement,
@@ -121,6 +123,10 @@ class StepRecorder:
             )
         except psycopg.Error as exc:
             self.audit.emit("history_unwritten", revision=step.revision.revision, error=str(exc).strip())
+
+    def gave_way(self) -> tuple[int, int] | None:
+        """(sessions queued, limit) when the step in flight was cancelled for its queue."""
+        return self.watcher.gave_way() if self.watcher is not None else None
 
     def _lock_wait(self) -> dict[str, Any]:
         """What the watcher saw of the step that just ended; nothing if it never waited on a lock."""

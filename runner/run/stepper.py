@@ -6,9 +6,10 @@ one revision at a time. When env.py wraps everything in one outer transaction
 (``engine.begin()``), the runner can't commit between steps, so each env.py run
 then applies exactly one step.
 
-Only lock timeouts (55P03) are retried: the failed step's transaction rolled
-back, so the next attempt starts clean, and every attempt runs under the same
-lock_timeout. Anything else ends the batch with the database at the last
+Only a step that waited for its lock and gave up is retried: a lock timeout
+(55P03), or a step that gave way to the queue behind it (its queue limit). Its
+transaction rolled back, so the next attempt starts clean, and every attempt
+runs under the same lock_timeout. Anything else ends the batch with the database at the last
 committed step.
 """
 
@@ -96,11 +97,11 @@ class Stepper:
             failure = failure or self._attempt(batch)
             if failure is None:
                 continue
-            if failure.kind is not FailureKind.LOCK_TIMEOUT:
+            if not failure.kind.retried:
                 break
             step = failure.revision
             failure = self._retry_lock(batch, failure)
-            if failure is not None and failure.kind is FailureKind.LOCK_TIMEOUT and failure.revision == step:
+            if failure is not None and failure.kind.retried and failure.revision == step:
                 break
         self.recorder.outside_steps(batch)
         return BatchResult(batch.progress(), failure, batch.stop)
@@ -113,11 +114,7 @@ class Stepper:
             return seen.pop() if seen else self._attempt(batch)
 
         def same_step_locked(result: Failure | None) -> bool:
-            return (
-                result is not None
-                and result.kind is FailureKind.LOCK_TIMEOUT
-                and result.revision == first.revision
-            )
+            return result is not None and result.kind.retried and result.revision == first.revision
 
         def before_sleep(state: RetryCallState) -> None:
             wait = state.next_action.sleep if state.next_action else 0.0
@@ -169,6 +166,7 @@ class Stepper:
             history=self.history,
             runner_identity=self.runner_identity,
             guards_for=self.guards_for,
+            queue_limit_for=lambda revision: self.retry_for(revision).queue_limit,
             before_step=self.before_step,
             after_step=self.after_step,
         )
@@ -225,6 +223,14 @@ class Stepper:
         kind = kind_of(exc)
         if kind is not FailureKind.INTERRUPTED:
             return self._failed(batch, kind, message_of(exc), exc)
+        gave_way = self.recorder.gave_way()
+        if gave_way is not None and not self.gate.stop.requested:
+            queued, limit = gave_way
+            message = (
+                f"gave way while waiting for its lock: {queued} sessions were queued behind it, more than its "
+                f"queue limit of {limit}; it was cancelled and rolled back so they could go on"
+            )
+            return self._failed(batch, FailureKind.QUEUE_LIMIT, message, exc)
         if not self.gate.stop.requested:
             return self._failed(batch, kind, CANCELLED_MESSAGE, exc)
         step = batch.current.revision.revision if batch.current else "the step"

@@ -34,11 +34,20 @@ class FailureKind(StrEnum):
     LOCK_LOST = "lock_lost"  # the run lock's session ended: nothing more may run
     AUDIT_FAILED = "audit_failed"  # the audit log can't be written (full disk, file-size limit)
     CONNECTION_LOST = "connection_lost"  # the server went away under the step (restart, failover)
+    QUEUE_LIMIT = "queue_limit"  # it gave way: too many sessions queued behind its lock wait
 
     @property
     def halts(self) -> bool:
         """A guard said no, or the run can't go on safely: halt, never roll back or retry."""
-        return self not in (FailureKind.LOCK_TIMEOUT, FailureKind.STATEMENT_TIMEOUT, FailureKind.ERROR)
+        return self not in (*WAITED_FOR_A_LOCK, FailureKind.STATEMENT_TIMEOUT, FailureKind.ERROR)
+
+    @property
+    def retried(self) -> bool:
+        """The step waited for a lock and gave up: its transaction rolled back, trying again is harmless."""
+        return self in WAITED_FOR_A_LOCK
+
+
+WAITED_FOR_A_LOCK = (FailureKind.LOCK_TIMEOUT, FailureKind.QUEUE_LIMIT)
 
 
 class StepStopped(RunnerError):

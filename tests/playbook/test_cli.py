@@ -213,7 +213,9 @@ def test_restore_required_ends_with_exit_7(write_playbook, target):
     assert pg.heads(target) == [EXAMPLE_HEAD]
 
 
-def test_a_production_snapshot_with_aws_out_of_reach_refuses_before_any_ddl(write_playbook, target, monkeypatch):
+def test_a_production_snapshot_with_aws_out_of_reach_refuses_before_any_ddl(
+    write_playbook, target, monkeypatch
+):
     """Fail closed: no AWS credentials means no snapshot, and no snapshot means no step (exit 6)."""
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
