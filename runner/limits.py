@@ -58,6 +58,7 @@ IDLE_IN_TRANSACTION_TIMEOUT = Range(1, 24 * DAY_MS, server_timeout=True)
 LOCK_ATTEMPTS = Range(1, 100, duration=False)
 # sessions queued behind a step waiting for its lock before it gives way (--queue-limit, retry.queue_limit)
 QUEUE_LIMIT = Range(1, 100_000, duration=False)
+BLOCKER_WAIT = Range(0, HOUR_MS)  # before a step: wait for the sessions in its way
 RETRY_FIRST_WAIT = Range(1, 10 * MINUTE_MS)
 RETRY_MAX_WAIT = Range(1, HOUR_MS)
 RETRY_BUDGET = Range(1, DAY_MS)

@@ -29,6 +29,22 @@ def _blockers(event: Fields) -> str:
     return (who or "the blocking session had already gone") + behind
 
 
+def _in_the_way(sessions: object) -> str:
+    """Sessions before a step: 'pid 41 (report-job, idle in transaction, 12.0s) holds ... on ...'."""
+    lines = []
+    for s in sessions if isinstance(sessions, list) else [sessions]:
+        if not isinstance(s, Mapping):
+            continue
+        if s.get("autovacuum"):
+            who = "autovacuum" + (" to prevent wraparound" if s.get("wraparound") else ", which gives way")
+        else:
+            who = f"{s.get('application_name') or 'no application_name'}, {s.get('state')}"
+        lines.append(
+            f"pid {s.get('pid')} ({who}, {s.get('transaction_age_s')}s) holds {s.get('mode')} on {s.get('relation')}"
+        )
+    return "; ".join(lines) or "nobody"
+
+
 def _step_line(event: Fields) -> str:
     verb = "applied" if event["event"] == "step_applied" else "reverted"
     waited = f" (waited {event['lock_waited_ms']} ms for locks)" if event.get("lock_waited_ms") else ""
@@ -79,6 +95,16 @@ _LINES: dict[str, Callable[[Fields], str | None]] = {
     "queue_limit_hit": lambda e: (
         f"  {e['revision']} gave way: {e.get('queued_behind_max')} session(s) queued behind its lock wait; "
         f"blocked by {_blockers(e)}"
+    ),
+    "blockers_found": lambda e: (
+        f"  in the way of {e['revision']}: {_in_the_way(e.get('sessions'))}; waiting up to {e['wait_ms']} ms"
+    ),
+    "blocker_terminated": lambda e: f"  ended {_in_the_way(e.get('session'))} (blockers.terminate)",
+    "blocker_not_terminated": lambda e: f"  could not end {_in_the_way(e.get('session'))}: {e.get('why')}",
+    "blockers_cleared": lambda e: f"  the way to {e['revision']} cleared after {e['waited_ms']} ms",
+    "blockers_remain": lambda e: (
+        f"  still in the way of {e['revision']} after {e['waited_ms']} ms: {_in_the_way(e.get('sessions'))}; "
+        + ("halting before it" if e.get("then") == "halt" else "going ahead; the lock_timeout decides")
     ),
     "retry_scheduled": lambda e: (
         f"  retrying {e['revision']} in {e['wait_s']}s (attempt {e['attempt']} of {e['max_attempts']})"

@@ -124,6 +124,10 @@ def _steps(mine: Sequence[Event]) -> list[str]:
 _ATTENTION = {
     "lock_timeout_hit",
     "queue_limit_hit",
+    "blockers_found",
+    "blocker_terminated",
+    "blocker_not_terminated",
+    "blockers_remain",
     "retry_scheduled",
     "step_failed",
     "check_failed",

@@ -75,7 +75,7 @@ def run_health_check(check: HttpHealth | MetricHealth, context: HealthContext) -
         return CheckResult(check.label, False, check.expectation(), str(redact(f"error: {first}")))
 
 
-def settle(ms: int | None, sleep: Callable[[float], None] = time.sleep) -> int:
+def settle(ms: int | None, sleep: Callable[[float], object] = time.sleep) -> int:
     """Wait ``ms`` before checks run (so metrics catch up with the step); returns the ms waited."""
     if not ms or ms <= 0:
         return 0

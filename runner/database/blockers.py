@@ -96,36 +96,44 @@ class InTheWay:
     state: str | None
     query: str | None
     transaction_age_s: float | None
-    relation: str
+    relation: str  # as the caller named it
+    mode: str  # the lock it holds there, as pg_locks names it
     autovacuum: bool
-    wraparound: bool  # an anti-wraparound autovacuum: never to be ended
+    wraparound: bool  # an anti-wraparound autovacuum: it does not give way, and is never ended
 
     def as_fields(self) -> dict[str, Any]:
         return redact(asdict(self))
 
+    def describe(self) -> str:
+        who = (
+            "autovacuum" + (" (to prevent wraparound)" if self.wraparound else "")
+            if self.autovacuum
+            else (f"{self.application_name or 'no application_name'}, {self.state or 'unknown state'}")
+        )
+        age = f", {self.transaction_age_s:.1f}s transaction" if self.transaction_age_s is not None else ""
+        return f"pid {self.pid} ({who}{age}) holds {self.mode} on {self.relation}"
+
 
 IN_THE_WAY_SQL = """
-SELECT DISTINCT ON (a.pid) a.pid, a.application_name, a.usename, a.state, left(a.query, 500),
+SELECT a.pid, a.application_name, a.usename, a.state, left(a.query, 500),
        round(extract(epoch FROM clock_timestamp() - a.xact_start)::numeric, 3)::float8,
-       l.relation::regclass::text,
+       w.name, l.mode,
        a.backend_type = 'autovacuum worker',
        a.backend_type = 'autovacuum worker' AND a.query LIKE '%%to prevent wraparound%%'
-  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
- WHERE l.granted AND l.locktype = 'relation'
-   AND l.pid <> pg_backend_pid() AND NOT (l.pid = ANY(%s))
-   AND l.relation IN (SELECT to_regclass(n) FROM unnest(%s::text[]) AS n)
+  FROM unnest(%s::text[]) AS w(name)
+  JOIN pg_locks l ON l.relation = to_regclass(w.name)
+  JOIN pg_stat_activity a ON a.pid = l.pid
+ WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()
    AND (a.backend_type = 'autovacuum worker'
         OR a.state IN ('idle in transaction', 'idle in transaction (aborted)')
         OR clock_timestamp() - a.xact_start > make_interval(secs => %s))
- ORDER BY a.pid, a.xact_start
+ ORDER BY a.xact_start NULLS LAST, a.pid
 """
 
 
-def in_the_way(
-    conn: psycopg.Connection, relations: Sequence[str], *, long_s: float, exclude: Iterable[int] = ()
-) -> list[InTheWay]:
-    """Sessions holding ``relations`` that a step's lock would wait behind for a while."""
+def in_the_way(conn: psycopg.Connection, relations: Sequence[str], *, long_s: float) -> list[InTheWay]:
+    """Every lock on ``relations`` held by a session a step's lock would wait behind for a while."""
     if not relations:
         return []
-    rows = conn.execute(IN_THE_WAY_SQL, [list(exclude), list(relations), long_s]).fetchall()
+    rows = conn.execute(IN_THE_WAY_SQL, [list(relations), long_s]).fetchall()
     return [InTheWay(*row) for row in rows]

@@ -31,6 +31,17 @@ class LockMode(IntEnum):
     def label(self) -> str:
         return self.name.replace("_", " ")
 
+    @classmethod
+    def named(cls, name: str) -> LockMode:
+        """From lint's label ('ACCESS EXCLUSIVE') or pg_locks' name ('AccessExclusiveLock')."""
+        if name.endswith("Lock"):
+            name = "".join("_" + c if c.isupper() else c for c in name[: -len("Lock")]).lstrip("_")
+        return cls[name.replace(" ", "_").upper()]
+
+    def waits_behind(self, held: LockMode) -> bool:
+        """Whether a request for this mode waits while ``held`` is granted (PostgreSQL's conflict table)."""
+        return held in _CONFLICTS[self]
+
     @property
     def blocks_writes(self) -> bool:
         return self >= LockMode.SHARE
@@ -46,6 +57,25 @@ class LockMode(IntEnum):
         if self is LockMode.SHARE_UPDATE_EXCLUSIVE:
             return f"other schema changes and VACUUM on {table}, but not reads or writes"
         return f"only schema changes on {table}"
+
+
+_L = LockMode
+_CONFLICTS = {
+    _L.ACCESS_SHARE: {_L.ACCESS_EXCLUSIVE},
+    _L.ROW_SHARE: {_L.EXCLUSIVE, _L.ACCESS_EXCLUSIVE},
+    _L.ROW_EXCLUSIVE: {m for m in _L if m >= _L.SHARE},
+    _L.SHARE_UPDATE_EXCLUSIVE: {m for m in _L if m >= _L.SHARE_UPDATE_EXCLUSIVE},
+    _L.SHARE: {
+        _L.ROW_EXCLUSIVE,
+        _L.SHARE_UPDATE_EXCLUSIVE,
+        _L.SHARE_ROW_EXCLUSIVE,
+        _L.EXCLUSIVE,
+        _L.ACCESS_EXCLUSIVE,
+    },
+    _L.SHARE_ROW_EXCLUSIVE: {m for m in _L if m >= _L.ROW_EXCLUSIVE},
+    _L.EXCLUSIVE: {m for m in _L if m >= _L.ROW_SHARE},
+    _L.ACCESS_EXCLUSIVE: set(_L),
+}
 
 
 class Work(StrEnum):

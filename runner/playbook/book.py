@@ -72,6 +72,16 @@ class PreflightSpec:
 
 
 @dataclass(frozen=True)
+class BlockerSpec:
+    """Before each step: who may stand in its way, how long to wait for them, what to end."""
+
+    wait_ms: int = 0  # 0: report them and let the step's lock_timeout decide
+    long_transaction_ms: int = 5_000  # an open transaction older than this on a step's table is in its way
+    terminate: tuple[str, ...] = ()  # application_name patterns whose sessions the runner may end
+    then: str = "go"  # after the wait, with sessions still in the way: go (lock_timeout decides) or halt
+
+
+@dataclass(frozen=True)
 class StepRules:
     revision: str
     guards: Guards
@@ -109,6 +119,7 @@ class Playbook:
     guards_source: str = DEFAULTS  # "playbook guards" when the playbook sets any run-wide guard
     notify: NotifySpec | None = None
     preflight: PreflightSpec = PreflightSpec()
+    blockers: BlockerSpec = BlockerSpec()
     locations: Locations = field(default_factory=Locations, compare=False)
 
     def rules_for(self, revision: str) -> StepRules:

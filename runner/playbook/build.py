@@ -15,6 +15,7 @@ from runner.aws.specs import NotifySpec, SnapshotSpec
 from runner.guards import DEFAULTS, Guards, LockRetryPolicy
 from runner.playbook.book import (
     Acknowledgement,
+    BlockerSpec,
     CheckPlan,
     Playbook,
     PreflightSpec,
@@ -112,6 +113,12 @@ def build(model: PlaybookModel, path: Path, source: str, digest: str, locations:
         defaults=defaults,
         guards_source="playbook guards" if model.guards is not None else DEFAULTS,
         preflight=PreflightSpec(no_relevant_drift=model.preflight.no_relevant_drift),
+        blockers=BlockerSpec(
+            wait_ms=model.blockers.wait,
+            long_transaction_ms=model.blockers.long_transaction,
+            terminate=tuple(model.blockers.terminate),
+            then=model.blockers.then,
+        ),
         locations=locations,
     )
 

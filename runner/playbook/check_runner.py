@@ -38,7 +38,7 @@ class CheckRunner:
         self,
         playbook: Playbook,
         health: HealthContext | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         self.playbook = playbook
         self.health = health or HealthContext()  # HTTP and CloudWatch checks reach the world through it

@@ -8,6 +8,7 @@ what is expected; the JSON Schema each advertises (for editors) matches.
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatchcase
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -87,6 +88,39 @@ def _ranged(accepted: limits.Range) -> Any:
 
 def _margin_duration(value: Any) -> int:
     return _duration(value, zero_ok=True)
+
+
+def _blocker_wait(value: Any) -> int:
+    ms = _margin_duration(value)
+    problem = limits.BLOCKER_WAIT.problem(ms)
+    if problem is not None:
+        raise PydanticCustomError(
+            "out_of_range", "{found} {problem}", {"found": _show(value), "problem": problem}
+        )
+    return ms
+
+
+def _app_pattern(value: Any) -> str:
+    """An application_name pattern that names someone: never every session, never the runner's own."""
+    text = _text(value)
+    if not isinstance(text, str) or not text.strip():
+        raise PydanticCustomError(
+            "app_pattern", "expected an application_name pattern, found {found}", {"found": _show(value)}
+        )
+    pattern = text.strip()
+    if fnmatchcase("", pattern) or (fnmatchcase("psql", pattern) and fnmatchcase("web", pattern)):
+        raise PydanticCustomError(
+            "app_pattern",
+            "{found} matches sessions of any application; name the ones that may be ended, such as report-*",
+            {"found": _show(value)},
+        )
+    if fnmatchcase("migration-runner x", pattern):
+        raise PydanticCustomError(
+            "app_pattern",
+            "{found} matches the runner's own sessions, which are never ended",
+            {"found": _show(value)},
+        )
+    return pattern
 
 
 def _time_of_day(value: Any) -> str:
@@ -198,6 +232,8 @@ def _counted(accepted: limits.Range) -> Any:
 Attempts = _counted(limits.LOCK_ATTEMPTS)
 QueueLimit = _counted(limits.QUEUE_LIMIT)
 Margin = Annotated[int, BeforeValidator(_margin_duration), WithJsonSchema(_DURATION_SCHEMA)]
+BlockerWait = Annotated[int, BeforeValidator(_blocker_wait), WithJsonSchema(_DURATION_SCHEMA)]
+AppPattern = Annotated[str, BeforeValidator(_app_pattern), WithJsonSchema({"type": "string", "minLength": 1})]
 TimeOfDay = Annotated[
     str, BeforeValidator(_time_of_day), WithJsonSchema({"type": "string", "pattern": r"^\d{1,2}:\d{2}$"})
 ]

@@ -11,25 +11,27 @@ finishing it is the safer way out.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 from runner.aws.health import HealthContext
 from runner.check_result import CheckResult
 from runner.database.connections import VersionTable
 from runner.errors import Refused
+from runner.lint.report import TableLock
 from runner.planning.project import AlembicProject
 from runner.planning.revisions import Revision
 from runner.playbook.book import Playbook
 from runner.playbook.check_runner import RUN_SCOPE, CheckRunner
 from runner.playbook.checks import NoInvalidIndexes, RevisionIs, RevisionReverted
 from runner.playbook.policy import RunState, Trouble, TroubleKind, decide
+from runner.playbook.quiet import MakeWay
 from runner.playbook.rollbacks import irreversible
 from runner.playbook.schedule import Schedule, WindowOverride
 from runner.playbook.timings import Estimator
 from runner.playbook.window import Clock, utc_now
 from runner.run.decision import Action, Decision
 from runner.run.hooks import RunView, StandardHooks
+from runner.run.interrupts import pause
 from runner.run.risk import RiskReview
 from runner.run.steps import Direction, Failure, Progress
 
@@ -46,7 +48,7 @@ class PlaybookHooks(StandardHooks):
         estimator: Estimator | None = None,
         override: WindowOverride | None = None,
         health: HealthContext | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = pause,
         risk: RiskReview | None = None,
     ) -> None:
         super().__init__(playbook.guard_policy(), risk=risk)
@@ -57,6 +59,7 @@ class PlaybookHooks(StandardHooks):
         )
         self.version_table = VersionTable.parse(playbook.project.version_table)
         self.checks = CheckRunner(playbook, health, sleep)
+        self.make_way = MakeWay(playbook.blockers, f"runner apply --playbook {playbook.source}")
 
     def irreversible(self, revision: Revision) -> str | None:
         """The playbook's word first (irreversible / reversible_because), then the downgrade and lint."""
@@ -171,7 +174,15 @@ class PlaybookHooks(StandardHooks):
             return Decision(Action.HALT, deferral.reason, next_step=self._next_window_step())
         rules = self.playbook.rules_for(revision.revision)
         self.checks.count_baselines(run, revision.revision, [*self.playbook.checks.after_each, *rules.checks])
-        return None
+        return self.make_way.before(revision.revision, self._locks(revision), run)
+
+    def _locks(self, revision: Revision) -> tuple[TableLock, ...]:
+        """The tables the step will lock, as lint read them from its SQL (none known: no watch)."""
+        report = self.risk.report if self.risk is not None else None
+        try:
+            return report.step(revision.revision).locks if report is not None else ()
+        except KeyError:
+            return ()
 
     def after_step(self, revision: Revision, progress: Progress, run: RunView) -> Decision | None:
         if progress.direction is not Direction.UPGRADE:

@@ -39,7 +39,16 @@ _TYPE_WORDS = {
     "date_from_datetime_inexact": "a date as YYYY-MM-DD",
 }
 
-_CUSTOM = {"duration", "out_of_range", "time_of_day", "time_zone", "env_name", "lint_code", "check_kinds"}
+_CUSTOM = {
+    "duration",
+    "out_of_range",
+    "time_of_day",
+    "time_zone",
+    "env_name",
+    "lint_code",
+    "check_kinds",
+    "app_pattern",
+}
 
 
 def problems_from(errors: list[ErrorDetails]) -> list[Problem]:

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from runner import limits
 from runner.aws.identifiers import DEFAULT_TEMPLATE as DEFAULT_SNAPSHOT_NAME
 from runner.playbook.fields import (
+    AppPattern,
     Attempts,
+    BlockerWait,
     Budget,
     Day,
     Duration,
@@ -218,6 +220,31 @@ class PreflightModel(Strict):
     )
 
 
+class BlockersModel(Strict):
+    wait: BlockerWait = Field(
+        "0s",
+        validate_default=True,
+        description="Before each step, how long to wait for the sessions in its way to finish; 0s reports "
+        "them and lets the step's lock_timeout decide.",
+    )
+    long_transaction: Duration = Field(
+        "5s",
+        validate_default=True,
+        description="A transaction open this long on a table the step locks is in its way (an idle one "
+        "always is, and so is an anti-wraparound autovacuum).",
+    )
+    terminate: list[AppPattern] = Field(
+        default_factory=list,
+        description="application_name patterns (shell-style, such as report-*) whose sessions in the way "
+        "the runner ends with pg_terminate_backend, each one audited; never autovacuum, never the runner.",
+    )
+    then: Literal["go", "halt"] = Field(
+        "go",
+        description="With sessions still in the way after the wait: go (the lock_timeout decides) or halt "
+        "before the step.",
+    )
+
+
 class StepModel(Strict):
     description: Text | None = None
     on_failure: PolicyName | None = Field(None, description="halt, rollback or restore, for this step.")
@@ -264,4 +291,8 @@ class PlaybookModel(Strict):
     acknowledgements: list[AcknowledgementModel] = Field(default_factory=list)
     preflight: PreflightModel = Field(
         default_factory=PreflightModel, description="What must hold before the first step starts."
+    )
+    blockers: BlockersModel = Field(
+        default_factory=BlockersModel,
+        description="Sessions in a step's way (long or idle transactions, autovacuum on its tables).",
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -91,6 +92,20 @@ def install_handlers() -> dict[int, Any]:
 def stop_handling_active() -> bool:
     """True inside ``graceful_stop`` (a run in progress)."""
     return _active is not None
+
+
+def pause(seconds: float) -> bool:
+    """Sleep; during a run, end early on a stop request. True when the run was asked to stop."""
+    active = _active
+    if active is None:
+        time.sleep(max(0.0, seconds))
+        return False
+    active.sleep(seconds)
+    return active.requested
+
+
+def stop_requested() -> bool:
+    return _active is not None and _active.requested
 
 
 def handlers_installed() -> bool:

@@ -22,6 +22,12 @@ URL_ENV = "RUNNER_TEST_PLAYBOOK_URL"
 URL = "postgresql://postgres@127.0.0.1:5432/credentialmate"
 
 EXPECTED = {
+    "blockers_terminate_everyone.yaml": (
+        "{file} line 12, blockers.terminate[1]: '*' matches sessions of any application; name the ones that may be ended, such as report-*."
+    ),
+    "blockers_wait_too_long.yaml": (
+        "{file} line 11, blockers.wait: '2h' is outside the accepted range, 0ms to 1h."
+    ),
     "acknowledgement_bad_code.yaml": (
         "{file} line 11, acknowledgements[0].code: 'lk101' is not a lint code (two capital letters and three digits, such as LK101)."
     ),
@@ -59,7 +65,7 @@ EXPECTED = {
         "{file} line 11, guards.statement_timeout: '0s' is zero, which PostgreSQL reads as no limit at all; give a real limit."
     ),
     "empty_file.yaml": (
-        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements, preflight; found nothing (the file is empty)."
+        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements, preflight, blockers; found nothing (the file is empty)."
     ),
     "preflight_bad_boolean.yaml": (
         "{file} line 11, preflight.no_relevant_drift: expected true or false, found 'sometimes'."
@@ -111,7 +117,7 @@ EXPECTED = {
         "{file} line 11, steps.20260131_000: write the full revision id 20260131_0000, not a prefix of it."
     ),
     "top_level_list.yaml": (
-        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements, preflight; found a list."
+        "{file} line 1: a playbook is a mapping with the keys version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements, preflight, blockers; found a list."
     ),
     "unknown_check_kind.yaml": (
         "{file} line 13, checks.after_all[1]: a check names its kind with one of the keys table, column, index, constraint, enum, sql, rows_unchanged, http, metric; found the key colum (did you mean column?)."
@@ -135,7 +141,7 @@ EXPECTED = {
         "{file} line 11, window.timezone: 'Eastern' is not a time zone this machine knows; use an IANA name such as America/New_York or UTC."
     ),
     "unknown_top_level_key.yaml": (
-        "{file} line 10, windw: unknown key 'windw' (did you mean window?); the keys allowed at the top level are version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements, preflight."
+        "{file} line 10, windw: unknown key 'windw' (did you mean window?); the keys allowed at the top level are version, description, project, target, audit, timings, guards, profiles, on_failure, rollback_to, checks, steps, window, snapshot, notify, acknowledgements, preflight, blockers."
     ),
     "url_env_not_set.yaml": (
         "{file} line 8, target.url_env: the environment variable CREDMATE_URL_NOBODY_SET is not set; export the target's database URL in it (a playbook never holds the URL itself)."
