@@ -32,8 +32,8 @@ def test_a_killed_run_is_shown_by_status_closed_by_the_next_apply_and_reported_i
     assert f"Unfinished  Run {run_id} by " in status.stdout
     assert "did not finish: it stopped during 20260131_0000 (upgrade) (started " in status.stdout
     assert (
-        f"Next: runner audit report {audit} --run {run_id} says what it did; run `runner apply -c"
-        in status.stdout
+        f"Next: runner resume --audit-log {audit.resolve()} continues it from where the database is (runner "
+        f"audit report {audit.resolve()} --run {run_id} says what it did)." in " ".join(status.stdout.split())
     )
     as_json = run_cli("status", "-c", str(example_ini), "--json", env=env)
     (stopped,) = json.loads(as_json.stdout)["unfinished"]

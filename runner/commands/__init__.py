@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from runner.commands._apply import Interaction, Preview, World, apply, refusals_audited
     from runner.commands._lint import LintResult, lint
     from runner.commands._plan import PlanResult, plan
+    from runner.commands._resume import resume
     from runner.commands._status import environments, status
 
 _HOME = {
@@ -31,6 +32,7 @@ _HOME = {
     "Preview": "_apply",
     "World": "_apply",
     "refusals_audited": "_apply",
+    "resume": "_resume",
 }
 __all__ = [
     "Interaction",
@@ -43,6 +45,7 @@ __all__ = [
     "lint",
     "plan",
     "refusals_audited",
+    "resume",
     "status",
 ]
 

@@ -59,13 +59,13 @@ class UnfinishedRun:
         }
 
     def next_step(self) -> str:
-        report = (
-            f"runner audit report {self.audit_log} --run {self.run_id} says what it did; "
-            if self.audit_log
-            else ""
-        )
+        if self.audit_log:
+            return (
+                f"runner resume --audit-log {self.audit_log} continues it from where the database is (runner "
+                f"audit report {self.audit_log} --run {self.run_id} says what it did)."
+            )
         again = f"`{self.command}`" if self.command else "the same apply"
-        return f"{report}run {again} again to continue from the current revision."
+        return f"run {again} again to continue from the current revision."
 
 
 UNFINISHED_SQL = f"""
@@ -93,11 +93,14 @@ def unfinished_runs(conn: psycopg.Connection, alive: Sequence[str] = ()) -> list
     return [UnfinishedRun(*row) for row in conn.execute(UNFINISHED_SQL, [list(alive)]).fetchall()]
 
 
-def close_abandoned(conn: psycopg.Connection, runs: Sequence[UnfinishedRun], closed_by: str) -> None:
-    """Mark ``runs`` abandoned: the run ``closed_by`` holds the lock, so none of them is alive."""
+def close_abandoned(
+    conn: psycopg.Connection, runs: Sequence[UnfinishedRun], closed_by: str, *, resumed: str | None = None
+) -> None:
+    """Mark ``runs`` abandoned (or ``resumed``, the one run ``closed_by`` continues): none of them is alive."""
     for run in runs:
+        outcome, how = ("resumed", "Resumed") if run.run_id == resumed else ("abandoned", "Closed")
         conn.execute(
-            f"UPDATE {TABLE} SET outcome = 'abandoned', finished_at = clock_timestamp(), detail = %s "
+            f"UPDATE {TABLE} SET outcome = %s, finished_at = clock_timestamp(), detail = %s "
             "WHERE kind = 'run' AND run_id = %s AND outcome = 'running'",
-            [f"{run.describe()} Closed by run {closed_by}.", run.run_id],
+            [outcome, f"{run.describe()} {how} by run {closed_by}.", run.run_id],
         )

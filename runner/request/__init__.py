@@ -15,11 +15,12 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runner.database.connections import VersionTable
 from runner.errors import ConfigError
 from runner.guards import GuardPolicy
+from runner.run.resuming import Resumption
 from runner.run.settings import RunSettings
 from runner.target import DatabaseTarget
 
@@ -68,6 +69,7 @@ class RunRequest:
     snapshot_id: str | None = None  # reuse this snapshot (if available, of this source, young enough)
     operator: str = field(default_factory=default_operator)
     command: str = "runner apply"  # how the operator asked, repeated in "Next:" hints
+    resuming: Resumption | None = None  # runner resume: the run this one continues
 
     @property
     def target_name(self) -> str:
@@ -91,7 +93,33 @@ class RunRequest:
             operator=self.operator,
             command=self.command,
             target_name=self.target_name,
+            request_record=self.record(),
+            resuming=self.resuming,
         )
+
+    def record(self) -> dict[str, Any]:
+        """How this run was asked for, in the audit log (``run_started``), so ``runner resume`` can ask again.
+
+        A playbook run is its file and hash (resume reloads it and refuses a changed one); a run from flags
+        is its settings. The target is its display form only: resume reads the URL where the run did.
+        """
+        run_wide = self.guards.run_wide
+        return {
+            "config": str(self.config.resolve()),
+            "to": self.to,
+            "env_py_wrapper": self.env_py_wrapper,
+            "version_table": str(self.version_table),
+            "guards": {**vars(run_wide.guards), "retry": vars(run_wide.retry), "source": run_wide.source},
+            "acknowledgements": [vars(a) for a in self.acknowledgements],
+            "rehearsal_log": str(self.rehearsal_log.resolve()) if self.rehearsal_log else None,
+            "playbook": (
+                {"path": str(self.playbook.path.resolve()), "sha256": self.playbook.digest}
+                if self.playbook is not None
+                else None
+            ),
+            "audit_log": str(self.audit_log.resolve()),
+            "snapshot_id": self.snapshot_id,
+        }
 
     @property
     def environment(self) -> str | None:

@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 
 from runner.database.connections import ServerIdentity
 from runner.durations import format_ms, parse_ms
 from runner.errors import Refused
 from runner.guards import Guards
 
+CLIENT_CHECK_MS = 1000  # how soon the server notices that a killed runner's socket closed
 STATEMENT_TEXT_LIMIT = 4000  # characters of one statement kept in the audit log
 
 
@@ -99,9 +101,27 @@ def prepare(connection: Any, guards: Guards, runner: ServerIdentity) -> SessionC
     )
 
 
+def _notice_a_dead_client(connection: Any) -> None:
+    """If the runner is killed mid-statement, the server stops that statement within a second.
+
+    Without this (PostgreSQL 14+), a statement whose client died runs on to its
+    end (an index build, a lock wait, a rewrite holding ACCESS EXCLUSIVE) and only
+    then finds nobody to answer. Some platforms can't watch the socket: then the
+    setting is refused, and the session goes on without it.
+    """
+    if (connection.dialect.server_version_info or (0,)) < (14,):
+        return
+    try:
+        with connection.begin_nested():
+            connection.exec_driver_sql(f"SET client_connection_check_interval = '{CLIENT_CHECK_MS}ms'")
+    except DBAPIError:
+        return
+
+
 def _set_and_read(connection: Any, guards: Guards, runner: ServerIdentity) -> dict[str, Any]:
     for name, ms in guards.settings_ms().items():
         connection.exec_driver_sql(f"SET {name} = '{int(ms)}ms'")
+    _notice_a_dead_client(connection)
     result = connection.execute(
         _READ_BACK, {"runner_pid": runner.backend_pid, "runner_start_us": runner.backend_start_us}
     )

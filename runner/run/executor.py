@@ -32,6 +32,7 @@ from runner.run.gate import StepGate
 from runner.run.hooks import Anchoring, RunHooks, RunView, StandardHooks
 from runner.run.interrupts import StopRequest, graceful_stop
 from runner.run.result import RunResult, RunStatus
+from runner.run.resuming import clear_leftovers, take_over
 from runner.run.rollback import roll_back
 from runner.run.settings import RunSettings
 from runner.run.stepper import Stepper
@@ -89,6 +90,7 @@ class Executor:
             lock_retry=vars(run_wide.retry),
             operator=self.settings.operator,
             versions={"alembic": alembic.__version__, "sqlalchemy": sqlalchemy.__version__},
+            request=dict(self.settings.request_record),
         )
         self._check_audit_room()
         if self.confirmed:
@@ -134,11 +136,17 @@ class Executor:
         unfinished = self._unfinished(conn)
         plan = self.project.pending(prior, self.settings.to)
         target_heads = self.project.resolve(self.settings.to)
+        resuming = self.settings.resuming
+        if resuming is not None:  # the dead run's sessions ended, and its step's half-built indexes gone
+            take_over(conn, self.audit, resuming, identity=identity, heads=prior, unfinished=unfinished)
+            clear_leftovers(conn, self.audit, resuming, plan[0].revision if plan else None)
         view = RunView(self.run_id, conn, self.audit, prior, tuple(plan), target=self.target)
         self.audit.emit("revision_recorded", prior_heads=list(prior), version_table=str(version_table))
         self.audit.emit("plan_made", to=list(target_heads), steps=[r.revision for r in plan])
         ender = RunEnder(self.audit, self.settings, self._bookkeeping, sleep=self._real_sleep())
         if not plan:
+            if unfinished:  # the table exists: they wrote to it
+                self._close_unfinished(conn, unfinished)
             return ender.end(view, Ending(RunStatus.NOTHING_TO_DO, prior, f"Already at {fmt(prior)}."), None)
         self.hooks.before_run(view)  # a refusal here (lint, window, checks) changed nothing
         snapshot = self.anchor(view) if self.anchor is not None else None  # no DDL until it is available
@@ -182,8 +190,7 @@ class Executor:
         if statements:
             self.audit.emit("history_table_ready", table=history.TABLE, statements=statements)
         if unfinished:
-            close_abandoned(conn, unfinished, self.run_id)
-            self.audit.emit("unfinished_runs_closed", runs=[run.run_id for run in unfinished])
+            self._close_unfinished(conn, unfinished)
         records.start_run(
             target_heads,
             prior,
@@ -192,6 +199,11 @@ class Executor:
             command=self.settings.command,
             snapshot=snapshot,
         )
+
+    def _close_unfinished(self, conn: psycopg.Connection, unfinished: list[UnfinishedRun]) -> None:
+        resumed = self.settings.resuming.run_id if self.settings.resuming is not None else None
+        close_abandoned(conn, unfinished, self.run_id, resumed=resumed)
+        self.audit.emit("unfinished_runs_closed", runs=[run.run_id for run in unfinished], resumed=resumed)
 
     def _lock_waiting(self, progress: WaitProgress) -> None:
         self.audit.emit(

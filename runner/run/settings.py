@@ -6,10 +6,13 @@ hands the executor this smaller value, so the engine depends on nothing above it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from runner.database.connections import VersionTable
 from runner.guards import GuardPolicy
+from runner.run.resuming import Resumption
 from runner.target import DatabaseTarget
 
 
@@ -22,3 +25,7 @@ class RunSettings:
     operator: str = "unknown"
     command: str = "runner apply"  # how the operator asked, repeated in "Next:" hints
     target_name: str = ""  # what the operator confirmed: the playbook's target name, or the database's
+    request_record: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # how it was asked for (RunRequest.record)
+    resuming: Resumption | None = None  # the run this one continues (runner resume)

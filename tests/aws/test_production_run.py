@@ -27,6 +27,7 @@ from runner.audit import verify_file
 from tests import pg
 from tests.cli import ROOT
 from tests.conftest import EXAMPLE_HEAD, PRODUCTION_REVISION
+from tests.faults import waiting_on
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYsecret"
 TOKEN = "FwoGZXIvYXdzEXAMPLE-session-token-9f8e7d6c"
@@ -163,7 +164,8 @@ def isolation(tmp_path) -> Path:
     return tmp_path
 
 
-def _run(session, production_db: str, tmp_path: Path, answers: Answers, health: ThreadingHTTPServer, webhook):
+def _setup(session, production_db: str, tmp_path: Path, health: ThreadingHTTPServer, webhook):
+    """The playbook, the private /etc/hosts, the environment and an SQS queue on the SNS topic."""
     rds = session.client("rds")
     endpoint = rds.describe_db_instances(DBInstanceIdentifier=INSTANCE)["DBInstances"][0]["Endpoint"][
         "Address"
@@ -194,24 +196,24 @@ def _run(session, production_db: str, tmp_path: Path, answers: Answers, health: 
         "DEPLOY_WEBHOOK": f"http://127.0.0.1:{webhook.server_address[1]}/hooks/T0KEN-in-the-url",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "runner",
-        "apply",
-        "--playbook",
-        str(playbook),
-        "--yes",
-        "--confirm-target",
-    ]
+    return playbook, audit, hosts, env, queue
+
+
+def _runner(*args: str) -> list[str]:
+    return [sys.executable, "-m", "runner", *args, "--yes", "--confirm-target", "credmate-prod"]
+
+
+def _run(session, production_db: str, tmp_path: Path, answers: Answers, health: ThreadingHTTPServer, webhook):
+    playbook, audit, hosts, env, queue = _setup(session, production_db, tmp_path, health, webhook)
     proc = subprocess.run(
-        _isolated([*command, "credmate-prod"], hosts),
+        _isolated(_runner("apply", "--playbook", str(playbook)), hosts),
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=180,
     )
+    sqs = session.client("sqs")
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
         "Messages", []
     )
@@ -359,3 +361,56 @@ def test_restore_from_the_runs_log_prints_the_runbook_and_executes_into_a_new_in
     assert calls and all(c["ok"] for c in calls)
     assert verify_file(audit).ok
     _assert_no_secrets(plan.stdout, plan.stderr, done.stdout, done.stderr, audit.read_text())
+
+
+def test_a_killed_production_run_resumes_on_its_own_snapshot(aws, isolation, filled_production_db, tmp_path):
+    """SIGKILL while the last step waits for a lock, after the snapshot: resume reuses that snapshot (no
+    second one), reaches the target, and the log links both runs."""
+    import signal
+
+    import psycopg
+
+    answers = Answers()
+    health, webhook = _server(answers), _server(answers)
+    try:
+        playbook, audit, hosts, env, _queue = _setup(aws, filled_production_db, tmp_path, health, webhook)
+        reader = psycopg.connect(pg.url_for(filled_production_db))
+        reader.execute("SELECT count(*) FROM providers").fetchone()  # the BlueShift step waits behind it
+        proc = subprocess.Popen(
+            _isolated(_runner("apply", "--playbook", str(playbook)), hosts),
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = datetime.now(UTC).timestamp() + 120
+        while not waiting_on(pg.url_for(filled_production_db), "providers"):
+            assert datetime.now(UTC).timestamp() < deadline and proc.poll() is None, proc.communicate()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        reader.close()
+
+        resumed = subprocess.run(
+            _isolated(_runner("resume", "--audit-log", str(audit)), hosts),
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    finally:
+        health.shutdown()
+        webhook.shutdown()
+
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert pg.heads(filled_production_db) == [EXAMPLE_HEAD]
+    log = _events(audit)
+    taken = [e for e in log if e["event"] == "snapshot_available"]
+    assert len(taken) == 2 and taken[0]["snapshot_id"] == taken[1]["snapshot_id"]
+    manual = aws.client("rds").describe_db_snapshots(DBInstanceIdentifier=INSTANCE, SnapshotType="manual")
+    assert [s["DBSnapshotIdentifier"] for s in manual["DBSnapshots"]] == [taken[0]["snapshot_id"]]
+    (link,) = [e for e in log if e["event"] == "run_resumed"]
+    assert link["snapshot_id"] == taken[0]["snapshot_id"] and link["ended"] == "killed"
+    assert verify_file(audit).ok
+    _assert_no_secrets(resumed.stdout, resumed.stderr, audit.read_text())
