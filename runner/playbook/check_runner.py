@@ -3,17 +3,19 @@
 Each round of checks opens its own read-only connection (never the run lock's
 session); the playbook's own checks run as ``checks.role`` when it names one,
 the runner's (the revision, no INVALID indexes) as the runner's user. Row-count
-baselines for ``rows_unchanged`` are taken before the step they guard.
+baselines for ``rows_unchanged`` are taken before the step they guard. Health
+checks (``http:``, ``metric:``) need no connection: they run through
+``runner.aws.health`` with the runner's ``HealthContext``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import psycopg
 
-from runner.check_result import CheckResult
+from runner.aws.health import HealthContext, HttpHealth, MetricHealth, run_health_check
+from runner.check_result import Check, CheckResult, DatabaseCheck
 from runner.playbook.book import Playbook
 from runner.playbook.checks import (
     NoInvalidIndexes,
@@ -32,11 +34,12 @@ RUNNER_CHECKS = (RevisionIs, RevisionReverted, NoInvalidIndexes)  # always on, n
 
 
 class CheckRunner:
-    def __init__(self, playbook: Playbook) -> None:
+    def __init__(self, playbook: Playbook, health: HealthContext | None = None) -> None:
         self.playbook = playbook
+        self.health = health or HealthContext()
         self._baselines: dict[tuple[str, str], int | None] = {}
 
-    def count_baselines(self, run: RunView, scope: str, checks: Iterable[Any]) -> None:
+    def count_baselines(self, run: RunView, scope: str, checks: Iterable[Check]) -> None:
         counted = [check for check in checks if isinstance(check, RowsUnchanged)]
         if not counted:
             return
@@ -49,21 +52,21 @@ class CheckRunner:
                 self._baselines[(scope, check.table)] = count
 
     def run(
-        self, run: RunView, wanted: Iterable[Any], *, scope: str, when: str, heads: Sequence[str]
+        self, run: RunView, wanted: Iterable[Check], *, scope: str, when: str, heads: Sequence[str]
     ) -> list[CheckResult]:
         """Run ``wanted`` now; ``scope`` is the step they belong to (or RUN_SCOPE), ``heads`` where the database is."""
         timeout = self.playbook.checks.timeout_ms
         with checks_connection(run.target, run.run_id) as conn:
             return [self._run_one(run, conn, check, timeout, scope, when, heads) for check in wanted]
 
-    def _role_for(self, check: Any) -> str | None:
+    def _role_for(self, check: Check) -> str | None:
         return None if isinstance(check, RUNNER_CHECKS) else self.playbook.checks.role
 
     def _run_one(
         self,
         run: RunView,
         conn: psycopg.Connection | str,
-        check: Any,
+        check: Check,
         timeout: int,
         scope: str,
         when: str,
@@ -71,10 +74,15 @@ class CheckRunner:
     ) -> CheckResult:
         baseline = self._baselines.get((scope, check.table)) if isinstance(check, RowsUnchanged) else None
         role = self._role_for(check)
-        if isinstance(conn, str):  # no connection could be opened: the check fails with the reason
+        if isinstance(check, HttpHealth | MetricHealth):  # no database connection: none of its role either
+            role = None
+            result = run_health_check(check, self.health)
+        elif isinstance(conn, str):  # no connection could be opened: the check fails with the reason
             result = CheckResult(check.label, False, check.expectation(), f"error: {conn}")
-        else:
+        elif isinstance(check, DatabaseCheck):
             result = run_check(check, conn, timeout, baseline, role=role)
+        else:
+            raise TypeError(f"{check!r} is neither a database check nor a health check")
         run.audit.emit(
             "check_passed" if result.ok else "check_failed",
             # the step the check belongs to, or for the run's own checks where the database is, so the

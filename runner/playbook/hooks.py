@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from runner.aws.specs import SnapshotSpec
-from runner.check_result import CheckResult
+from runner.check_result import Check, CheckResult
 from runner.database.connections import VersionTable
 from runner.errors import Refused
 from runner.planning.project import AlembicProject
@@ -185,7 +185,7 @@ class PlaybookHooks(StandardHooks):
         heads = progress.heads
 
         rules = self.playbook.rules_for(revision.revision)
-        wanted = [
+        wanted: list[Check] = [
             RevisionIs(heads, self.version_table),
             NoInvalidIndexes(),
             *self.playbook.checks.after_each,
@@ -225,7 +225,7 @@ class PlaybookHooks(StandardHooks):
         window = self.schedule.window
         command = f"runner apply --playbook {self.playbook.source}"
         opening = window.next_opening(self.schedule.clock()) if window else None
-        if opening is None:
+        if window is None or opening is None:
             return (
                 f"run {command} again in the next maintenance window (the playbook lists no later opening)."
             )
