@@ -123,12 +123,15 @@ def execute_restore(
 
 
 def _new_endpoint(rds: Any, plan: RestorePlan) -> str | None:
+    endpoint: str | None  # boto3 answers are untyped dicts
     if plan.kind == CLUSTER:
-        return rds.describe_db_clusters(DBClusterIdentifier=plan.new_identifier)["DBClusters"][0].get(
+        endpoint = rds.describe_db_clusters(DBClusterIdentifier=plan.new_identifier)["DBClusters"][0].get(
             "Endpoint"
         )
+        return endpoint
     found = rds.describe_db_instances(DBInstanceIdentifier=plan.new_identifier)["DBInstances"][0]
-    return (found.get("Endpoint") or {}).get("Address")
+    endpoint = (found.get("Endpoint") or {}).get("Address")
+    return endpoint
 
 
 def _call(rds: Any, call: ApiCall, made: list[CallMade], on_call: Callable[[CallMade], None] | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from runner.cli.common import (
+    DEFAULT_CONFIG,
     ConfigOption,
     DatabaseUrlOption,
     DebugOption,
@@ -21,7 +22,7 @@ from runner.planning.status import Status
 
 
 def status(
-    config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
+    config: ConfigOption = DEFAULT_CONFIG,
     database_url: DatabaseUrlOption = None,
     json_output: JsonOption = False,
     debug: DebugOption = False,
