@@ -20,17 +20,19 @@ from alembic.script import ScriptDirectory
 CHECKED_RELEASES = ("1.12", "1.13", "1.14", "1.15", "1.16", "1.17", "1.18", "1.19", "1.20")
 
 
-def upgrade_step(script: ScriptDirectory, revision: str) -> Any:
+def upgrade_step(script: ScriptDirectory, revision: str) -> MigrationStep:
     """The step object ``run_migrations`` applies for ``revision`` (upgrade)."""
     return MigrationStep.upgrade_from_script(script.revision_map, script.get_revision(revision))
 
 
-def downgrade_step(script: ScriptDirectory, revision: str) -> Any:
+def downgrade_step(script: ScriptDirectory, revision: str) -> MigrationStep:
     """The step object ``run_migrations`` applies to revert ``revision``."""
     return MigrationStep.downgrade_from_script(script.revision_map, script.get_revision(revision))
 
 
-def wrap_migration_function(step: Any, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> Any:
+def wrap_migration_function(
+    step: MigrationStep, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
+) -> MigrationStep:
     """Put ``wrap`` around the step's upgrade()/downgrade() call (offline rendering records failures)."""
     step.migration_fn = wrap(step.migration_fn)
     return step
@@ -38,7 +40,9 @@ def wrap_migration_function(step: Any, wrap: Callable[[Callable[..., Any]], Call
 
 def would_apply(script: ScriptDirectory, destination: str, heads: tuple[str, ...]) -> list[str]:
     """The revisions ``alembic upgrade destination`` would apply from ``heads`` (Alembic's own order)."""
-    return [step.revision.revision for step in script._upgrade_revs(destination, heads)]
+    # Alembic annotates current_rev as str but passes its own tuple of heads there (command.upgrade).
+    steps = script._upgrade_revs(destination, heads)  # type: ignore[arg-type]
+    return [step.revision.revision for step in steps]
 
 
 def share_context_module(subclass: type[EnvironmentContext]) -> None:
@@ -50,4 +54,4 @@ def share_context_module(subclass: type[EnvironmentContext]) -> None:
     """
     import alembic.context  # noqa: F401  (registers the module for EnvironmentContext)
 
-    EnvironmentContext._setups[subclass] = EnvironmentContext._setups[EnvironmentContext]  # type: ignore[attr-defined]
+    EnvironmentContext._setups[subclass] = EnvironmentContext._setups[EnvironmentContext]

@@ -14,9 +14,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 MASK = "***"
+_T = TypeVar("_T")
 
 _URL_CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^:/@\s]*):(?P<secret>[^@\s/]*)@")
 # SQL string literals, each ending at its closing quote or, cut short, at the end of the text.
@@ -45,7 +46,7 @@ _ENV_SECRETS = ("PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS
 class Redactor:
     """Masks known secret values and credential-shaped text in strings and structures."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
         self._secrets: set[str] = set()
         for secret in secrets:
             self.add(secret)
@@ -66,8 +67,12 @@ class Redactor:
         value = _SQL_PASSWORD.sub(lambda m: f"{m['head']}'{MASK}'", value)
         return _AWS_KEY_ID.sub(MASK, value)
 
+    @overload
+    def value(self, obj: str) -> str: ...
+    @overload
+    def value(self, obj: _T) -> _T: ...
     def value(self, obj: Any) -> Any:
-        """Redact strings anywhere inside dicts, lists and tuples."""
+        """Redact strings anywhere inside dicts, lists and tuples (a string stays a string, a dict a dict)."""
         if isinstance(obj, str):
             return self.text(obj)
         if isinstance(obj, dict):
@@ -89,5 +94,9 @@ def remember_secret(secret: str | None) -> None:
     _process_redactor.add(secret)
 
 
+@overload
+def redact(obj: str) -> str: ...
+@overload
+def redact(obj: _T) -> _T: ...
 def redact(obj: Any) -> Any:
     return _process_redactor.value(obj)

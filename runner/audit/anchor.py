@@ -11,6 +11,7 @@ this log but which has no line in it was cut out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -62,7 +63,9 @@ def anchor_problems(conn: psycopg.Connection, path: str | Path) -> tuple[int, li
     return len(rows) + len(missing), problems
 
 
-def _missing_runs(conn: psycopg.Connection, first: str | None, path: str, present: list[str]) -> list[tuple]:
+def _missing_runs(
+    conn: psycopg.Connection, first: str | None, path: str, present: list[str]
+) -> list[tuple[str, str, datetime]]:
     columns = conn.execute(
         "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname IN ('audit_chain', 'audit_log')",
         [TABLE],

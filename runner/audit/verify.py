@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from runner.audit.chain import GENESIS, chain_hash
 from runner.audit.reader import read_lines
@@ -47,7 +48,9 @@ def verify_lines(path: str, lines: list[str]) -> VerifyResult:
     return VerifyResult(path, count, True, last_hash=prev)
 
 
-def _check_line(line: str, number: int, prev: str, last_seq: dict[str, int]) -> tuple[str | None, dict]:
+def _check_line(
+    line: str, number: int, prev: str, last_seq: dict[str, int]
+) -> tuple[str | None, dict[str, Any]]:
     try:
         record = json.loads(line)
         claimed = record["hash"]

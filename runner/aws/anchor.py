@@ -41,7 +41,7 @@ def anchor_run(
     snapshot_id: str | None = None,
     server_addr: str | None = None,
     resolver: Resolver = system_resolver,
-    on_proof: Callable[[EndpointProof], None] | None = None,
+    on_proof: Callable[[EndpointProof], object] | None = None,
     on_progress: ProgressCallback | None = None,
     now: Callable[[], datetime] = utc_now,
     delay_s: float | None = None,

@@ -83,7 +83,8 @@ class BotoClients:
     def region(self) -> str | None:
         if self._session is None:
             return self.settings.region
-        return self._session.region_name
+        region: str | None = self._session.region_name  # boto3 is untyped
+        return region
 
     def __call__(self, service: str) -> Any:
         if service not in self._clients:

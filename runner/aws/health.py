@@ -14,12 +14,12 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeGuard
 
 from runner.aws.http_check import HttpHealth, Opener, http_health
 from runner.aws.metric_check import MetricHealth, MetricQuery, metric_health
 from runner.aws.urls import safe_url
-from runner.check_result import CheckResult
+from runner.check_result import Check, CheckResult
 from runner.redact import redact
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class HealthContext:
     urlopen: Opener = field(default=urllib.request.urlopen)
 
 
-def is_health_check(check: Any) -> bool:
+def is_health_check(check: Check) -> TypeGuard[HttpHealth | MetricHealth]:
     """Whether ``check`` runs without a database connection."""
     return isinstance(check, HttpHealth | MetricHealth)
 

@@ -103,7 +103,7 @@ def execute_restore(
     *,
     wait_ceiling_ms: int = DEFAULT_RESTORE_CEILING_MS,
     on_progress: ProgressCallback | None = None,
-    on_call: Callable[[CallMade], None] | None = None,
+    on_call: Callable[[CallMade], object] | None = None,
     delay_s: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> RestoreOutcome:
@@ -123,15 +123,20 @@ def execute_restore(
 
 
 def _new_endpoint(rds: Any, plan: RestorePlan) -> str | None:
+    endpoint: str | None  # boto3 answers are untyped dicts
     if plan.kind == CLUSTER:
-        return rds.describe_db_clusters(DBClusterIdentifier=plan.new_identifier)["DBClusters"][0].get(
+        endpoint = rds.describe_db_clusters(DBClusterIdentifier=plan.new_identifier)["DBClusters"][0].get(
             "Endpoint"
         )
+        return endpoint
     found = rds.describe_db_instances(DBInstanceIdentifier=plan.new_identifier)["DBInstances"][0]
-    return (found.get("Endpoint") or {}).get("Address")
+    endpoint = (found.get("Endpoint") or {}).get("Address")
+    return endpoint
 
 
-def _call(rds: Any, call: ApiCall, made: list[CallMade], on_call: Callable[[CallMade], None] | None) -> None:
+def _call(
+    rds: Any, call: ApiCall, made: list[CallMade], on_call: Callable[[CallMade], object] | None
+) -> None:
     target = call.params.get("DBInstanceIdentifier") or call.params.get("DBClusterIdentifier")
     try:
         with aws_call(f"{call.purpose} ({call.operation})", next_step=_after_failure(made)):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from runner.aws import identifiers
@@ -224,23 +225,23 @@ def _plan(
 ) -> RestorePlan:
     found_snapshot = KINDS[snapshot.kind].describe(rds, snapshot.identifier)
     status = str(found_snapshot.get("Status", "unknown")) if found_snapshot else "missing"
-    common = {
-        "kind": kind,
-        "snapshot_id": snapshot.identifier,
-        "snapshot_status": status,
-        "original": snapshot.source,
-        "new_identifier": new,
-        "region": region,
-        "measured_ms": measured_ms,
-    }
+    restore_plan = partial(
+        RestorePlan,
+        kind=kind,
+        snapshot_id=snapshot.identifier,
+        snapshot_status=status,
+        original=snapshot.source,
+        new_identifier=new,
+        region=region,
+        measured_ms=measured_ms,
+    )
     if kind == INSTANCE:
         original = _read(describe_instance, rds, snapshot.source)
         params = instance_params(original or {}, new, snapshot.identifier)
         call = ApiCall(
             "restore_db_instance_from_db_snapshot", params, f"create instance {new} from the snapshot"
         )
-        return RestorePlan(
-            **common,
+        return restore_plan(
             calls=(call,),
             copied=tuple(_copied(params, ("DBInstanceIdentifier", "DBSnapshotIdentifier"))),
             original_found=original is not None,
@@ -265,8 +266,7 @@ def _plan(
         (f"writer {key}", value)
         for key, value in _copied(instance, ("DBInstanceIdentifier", "DBClusterIdentifier"))
     ]
-    return RestorePlan(
-        **common,
+    return restore_plan(
         calls=calls,
         copied=tuple(copied),
         original_found=cluster is not None and writer is not None,

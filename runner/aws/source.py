@@ -90,7 +90,7 @@ def read_source(rds: Any, kind: str, identifier: str) -> Source:
     if kind == INSTANCE:
         instance = describe_instance(rds, identifier)
         endpoint = instance.get("Endpoint") or {}
-        endpoints = (
+        endpoints: tuple[Endpoint, ...] = (
             (Endpoint("instance endpoint", str(endpoint["Address"]), endpoint.get("Port")),)
             if endpoint.get("Address")
             else ()
@@ -107,7 +107,7 @@ def read_source(rds: Any, kind: str, identifier: str) -> Source:
         )
     cluster = describe_cluster(rds, identifier)
     port = cluster.get("Port")
-    endpoints = [
+    found = [
         Endpoint(role, str(cluster[key]), port)
         for role, key in (("cluster endpoint", "Endpoint"), ("reader endpoint", "ReaderEndpoint"))
         if cluster.get(key)
@@ -118,9 +118,7 @@ def read_source(rds: Any, kind: str, identifier: str) -> Source:
         instance = describe_instance(rds, writer)
         address = (instance.get("Endpoint") or {}).get("Address")
         if address:
-            endpoints.append(
-                Endpoint("writer instance endpoint", str(address), instance["Endpoint"].get("Port"))
-            )
+            found.append(Endpoint("writer instance endpoint", str(address), instance["Endpoint"].get("Port")))
         pending += [f"writer {name}" for name in sorted(instance.get("PendingModifiedValues") or {})]
     return Source(
         kind=CLUSTER,
@@ -128,7 +126,7 @@ def read_source(rds: Any, kind: str, identifier: str) -> Source:
         arn=str(cluster.get("DBClusterArn", "")),
         status=str(cluster.get("Status", "unknown")),
         engine=str(cluster.get("Engine", "unknown")),
-        endpoints=tuple(endpoints),
+        endpoints=tuple(found),
         pending=tuple(pending),
         writer=writer,
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from runner.cli.common import (
+    DEFAULT_CONFIG,
     ConfigOption,
     DatabaseUrlOption,
     DebugOption,
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 def apply(
     ctx: typer.Context,
-    config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
+    config: ConfigOption = DEFAULT_CONFIG,
     database_url: DatabaseUrlOption = None,
     to: ToOption = "head",
     lock_timeout: Annotated[

@@ -47,7 +47,8 @@ def verify(
     """
     with boundary(debug, json_output=json_output):
         result = verify_file(log)
-        anchored, problems = 0, []
+        anchored = 0
+        problems: list[str] = []
         target = resolve_target(database_url, required=False)
         if result.ok and target is not None:
             with (

@@ -24,6 +24,7 @@ from runner.target import DatabaseTarget
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="The application's alembic.ini.", show_default=True)
 ]
+DEFAULT_CONFIG = Path("alembic.ini")
 DatabaseUrlOption = Annotated[
     str | None,
     typer.Option(
@@ -60,6 +61,7 @@ PIPE_WIDTH = 160  # a log file or CI output is not an 80-column terminal
 
 def _console(*, to_stderr: bool) -> Console:
     stream = GuardedStream("stderr" if to_stderr else "stdout")
+    # rich annotates file as IO[str]; it uses only write/flush/isatty/fileno/encoding, which GuardedStream has.
     console = Console(file=stream, highlight=False, soft_wrap=True)  # type: ignore[arg-type]
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(file=stream, highlight=False, soft_wrap=True, width=PIPE_WIDTH)  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from runner.cli.common import (
+    DEFAULT_CONFIG,
     ConfigOption,
     DebugOption,
     JsonOption,
@@ -61,7 +62,7 @@ def drift(
             help="Compare with SQLAlchemy models (Alembic's autogenerate comparison).",
         ),
     ] = None,
-    config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
+    config: ConfigOption = DEFAULT_CONFIG,
     json_output: JsonOption = False,
     debug: DebugOption = False,
     env_py_wrapper: WrapperOption = None,

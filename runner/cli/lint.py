@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from runner.cli.common import (
+    DEFAULT_CONFIG,
     ConfigOption,
     DatabaseUrlOption,
     DebugOption,
@@ -57,7 +58,7 @@ RehearsalLogOption = Annotated[
 
 def lint(
     ctx: typer.Context,
-    config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
+    config: ConfigOption = DEFAULT_CONFIG,
     playbook: Annotated[
         Path | None,
         typer.Option("--playbook", help="Playbook to read the project and acknowledgements from."),

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from runner.cli.common import (
+    DEFAULT_CONFIG,
     ConfigOption,
     DatabaseUrlOption,
     DebugOption,
@@ -40,7 +41,7 @@ FromOption = Annotated[
 
 def plan(
     ctx: typer.Context,
-    config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
+    config: ConfigOption = DEFAULT_CONFIG,
     database_url: DatabaseUrlOption = None,
     to: ToOption = "head",
     from_revision: FromOption = None,

@@ -18,7 +18,9 @@ from runner.audit.describe import describe
 from runner.cli.output import console_lost
 
 
-def console_listener(console: Console, on_lost: Callable[[], None] | None = None) -> Callable[[Event], None]:
+def console_listener(
+    console: Console, on_lost: Callable[[], object] | None = None
+) -> Callable[[Event], None]:
     reported: list[bool] = []
 
     def show(event: Event) -> None:

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from runner.cli.common import (
+    DEFAULT_CONFIG,
     ConfigOption,
     DatabaseUrlOption,
     DebugOption,
@@ -29,7 +30,7 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def status(
-    config: ConfigOption = "alembic.ini",  # type: ignore[assignment]
+    config: ConfigOption = DEFAULT_CONFIG,
     database_url: DatabaseUrlOption = None,
     json_output: JsonOption = False,
     debug: DebugOption = False,

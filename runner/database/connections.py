@@ -154,7 +154,9 @@ def read_heads(conn: psycopg.Connection, table: VersionTable) -> tuple[str, ...]
 
 
 def server_version(conn: psycopg.Connection) -> str:
-    return str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+    row = conn.execute("SHOW server_version").fetchone()
+    assert row is not None  # SHOW answers with one row
+    return str(row[0])
 
 
 def same_heads(a: Sequence[str], b: Sequence[str]) -> bool:

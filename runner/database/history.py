@@ -112,7 +112,7 @@ def ensure_table(conn: psycopg.Connection) -> list[dict[str, Any]]:
 
 def _timed(conn: psycopg.Connection, statement: str) -> dict[str, Any]:
     started = time.monotonic()
-    conn.execute(statement)  # type: ignore[arg-type]
+    conn.execute(statement)
     return {"sql": statement, "ms": round((time.monotonic() - started) * 1000, 2)}
 
 

@@ -98,7 +98,9 @@ LOST_MESSAGE = (
 
 def protect(conn: psycopg.Connection) -> None:
     """Make the lock's session immune to idle timeouts set on its role or database."""
-    version = int(conn.execute("SHOW server_version_num").fetchone()[0])  # type: ignore[index]
+    row = conn.execute("SHOW server_version_num").fetchone()
+    assert row is not None  # SHOW answers with one row
+    version = int(row[0])
     for name in IMMUNE_SETTINGS:
         if name == "idle_session_timeout" and version < 140000:
             continue  # PostgreSQL 13 and older have no idle_session_timeout

@@ -31,6 +31,7 @@ from runner.errors import ConfigError, Unreachable
 from runner.redact import redact
 from runner.target import DatabaseTarget
 
+# SQLAlchemy leaves the dialect's constructor unannotated.
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 _ATTRIBUTES = {
     "modify_type": "type",
@@ -123,9 +124,12 @@ def _difference(diff: Any) -> Difference:
         _op, schema, table, column = diff
         name = f"{_table(schema, table)}.{column.name}"
         if op == "add_column":
-            ddl = CreateColumn(column).compile(dialect=_DIALECT)
+            definition = CreateColumn(column).compile(dialect=_DIALECT)
             return Difference(
-                "column", name, ONLY_IN_TARGET, sql=f"ALTER TABLE {_quoted(schema, table)} ADD COLUMN {ddl};"
+                "column",
+                name,
+                ONLY_IN_TARGET,
+                sql=f"ALTER TABLE {_quoted(schema, table)} ADD COLUMN {definition};",
             )
         quoted = _DIALECT.identifier_preparer.quote(column.name)
         return Difference(
@@ -142,9 +146,9 @@ def _difference(diff: Any) -> Difference:
         table = constraint.table
         name = f"{_table(table.schema, table.name)}.{constraint.name}"
         adding = op.startswith("add")
-        ddl = AddConstraint(constraint) if adding else DropConstraint(constraint)
-        sql = str(ddl.compile(dialect=_DIALECT)).strip() + ";" if constraint.name else None
-        return Difference("constraint", name, ONLY_IN_TARGET if adding else ONLY_IN_SOURCE, sql=sql)
+        change = AddConstraint(constraint) if adding else DropConstraint(constraint)
+        statement = str(change.compile(dialect=_DIALECT)).strip() + ";" if constraint.name else None
+        return Difference("constraint", name, ONLY_IN_TARGET if adding else ONLY_IN_SOURCE, sql=statement)
     return Difference("other", op, CHANGED, (Change(op, None, _text(diff[1:])),))
 
 

@@ -91,9 +91,9 @@ def label(op: Op) -> str:
 def explain(comparison: Comparison, steps: Sequence[StepSQL]) -> Comparison:
     """The comparison with each difference a pending revision makes marked with that revision."""
     touched: dict[tuple[str, str], str] = {}
-    for revision, op in operations(steps):
+    for pending, op in operations(steps):
         for key in _touches(op):
-            touched.setdefault(key, revision)
+            touched.setdefault(key, pending)
     explained = []
     for difference in comparison.differences:
         name = difference.name

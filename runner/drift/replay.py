@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from runner.drift.objects import UNREAD, SchemaSnapshot
+from runner.drift.objects import UNREAD, Column, SchemaSnapshot
 from runner.lint.names import TableRef
 from runner.lint.ops import Constraint as ConstraintKind
 from runner.lint.ops import Op
@@ -43,7 +43,10 @@ class Replay:
             **{i.name: "index" for i in snapshot.indexes},
             **{s.name: "sequence" for s in snapshot.sequences},
         }
-        self.columns = {t.name: {c.name: c for c in t.columns} for t in snapshot.tables}
+        # table -> column -> its definition; None: a column the plan adds (its type is not known here)
+        self.columns: dict[str, dict[str, Column | None]] = {
+            t.name: {c.name: c for c in t.columns} for t in snapshot.tables
+        }
         self.indexes = {i.name: i for i in snapshot.indexes}
         self.constraints = {c.name: c for c in snapshot.constraints}
         self.enums = {e.name: list(e.values) for e in snapshot.enums}
@@ -103,8 +106,9 @@ class Replay:
         columns = self.columns.setdefault(key, {})
         if op.name in columns and not self._ours(f"{key}.{op.name}"):
             found = columns[op.name]
-            yield from self._existing(op, "column", f"{key}.{op.name}", f" ({found.type})", None)
-        columns.setdefault(str(op.name), None)  # type: ignore[arg-type]
+            detail = f" ({found.type})" if found is not None else ""
+            yield from self._existing(op, "column", f"{key}.{op.name}", detail, None)
+        columns.setdefault(str(op.name), None)
         self.planned.add(f"{key}.{op.name}")
 
     def _column_must_exist(self, op: Op) -> Iterator[Outcome]:
@@ -130,7 +134,9 @@ class Replay:
         columns = self.columns.setdefault(key, {})
         if op.new_name in columns and not self._ours(key):
             yield FAILS, f"column {key}.{op.new_name} already exists", True
-        columns[str(op.new_name)] = columns.pop(str(op.name), None)  # type: ignore[assignment]
+        columns[str(op.new_name)] = columns.pop(str(op.name), None)
+        if self._ours(f"{key}.{op.name}"):  # a column the plan added stays the plan's under its new name
+            self.planned.add(f"{key}.{op.new_name}")
 
     def _create_index(self, op: Op) -> Iterator[Outcome]:
         table = op.table.key if op.table else ""

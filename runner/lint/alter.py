@@ -64,7 +64,7 @@ _ROW_SECURITY_SUBTYPES = {
 
 
 def _alter_command(statement: Statement, table: TableRef, cmd: dict[str, Any]) -> Iterator[Op]:
-    subtype = cmd.get("subtype")
+    subtype: str = cmd.get("subtype") or ""
     if subtype == "AT_AddColumn":
         column = cmd.get("def", {}).get("ColumnDef", {})
         yield from _add_column(statement, table, column, missing_ok=bool(cmd.get("missing_ok")))
@@ -126,7 +126,7 @@ def _add_column(
     type_name = type_text(type_node)
     fill, filler, known = Fill.NULL, None, True
     not_null = has_default = False
-    extra: list[Op] = []
+    extra: list[dict[str, Any]] = []  # constraints declared with the column
     base = type_base(type_node)
     if base in SERIAL_TYPES:
         fill, filler, not_null, has_default = Fill.VOLATILE, base, True, True

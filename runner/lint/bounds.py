@@ -54,7 +54,8 @@ def row_bound(where: Any) -> RowBound | None:
 
 
 def _is_and(node: dict[str, Any]) -> bool:
-    return node.get("BoolExpr", {}).get("boolop") == "AND_EXPR"
+    boolop: object = node.get("BoolExpr", {}).get("boolop")
+    return boolop == "AND_EXPR"
 
 
 def _condition(expr: dict[str, Any]) -> tuple[str, str, list[int]] | None:
@@ -69,10 +70,14 @@ def _condition(expr: dict[str, Any]) -> tuple[str, str, list[int]] | None:
         return (column, "in", items) if column and items else None
     if kind != "AEXPR_OP" or operator not in _FLIP:
         return None
-    if _column(left) and _ints([right]):
-        return _column(left), operator, _ints([right])  # type: ignore[return-value]
-    if _column(right) and _ints([left]):
-        return _column(right), _FLIP[operator], _ints([left])  # type: ignore[return-value]
+    column = _column(left)
+    values = _ints([right]) if column else []
+    if column and values:
+        return column, operator, values
+    column = _column(right)
+    values = _ints([left]) if column else []
+    if column and values:
+        return column, _FLIP[operator], values
     return None
 
 

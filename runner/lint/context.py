@@ -99,12 +99,12 @@ class StepContext(Proofs, Wording):
             OpKind.DETACH_PARTITION,
         ):
             return ()
-        parent = partitioned_table(self, parent_ref, number)
-        if parent is None or parent.default is None or op.default_partition:
+        partitioned = partitioned_table(self, parent_ref, number)
+        if partitioned is None or partitioned.default is None or op.default_partition:
             return ()
         if op.kind is OpKind.DETACH_PARTITION:
-            return () if op.concurrent else (LockUse(parent.default, ae, Work.CATALOG),)
-        return (LockUse(parent.default, ae, Work.SCAN),)  # rows that now belong to the new partition?
+            return () if op.concurrent else (LockUse(partitioned.default, ae, Work.CATALOG),)
+        return (LockUse(partitioned.default, ae, Work.SCAN),)  # rows that now belong to the new partition?
 
     def _sum_up(self) -> None:
         """Per statement, and per lock to the end of its transaction, in one backward pass."""
@@ -148,8 +148,12 @@ class StepContext(Proofs, Wording):
             and use.table == op.partition
         ):
             parent = partitioned_table(self, op.table, number)
-            proven = parent and parent.key_columns and not parent.key_expressions
-            if proven and self.has_check_on(use.table, parent.key_columns):
+            if (
+                parent is not None
+                and parent.key_columns
+                and not parent.key_expressions
+                and self.has_check_on(use.table, parent.key_columns)
+            ):
                 return catalog
         if (
             op.kind is OpKind.ADD_CONSTRAINT

@@ -35,7 +35,7 @@ def run(
     server_version_num: int | None = None,
 ) -> LintReport:
     """``server_version_num`` overrides the release read from the database (or assumed without one)."""
-    acknowledgements = [Acknowledgement.of(a) for a in acknowledgements]
+    reviewed = [Acknowledgement.of(a) for a in acknowledgements]
     version = ServerVersion.of(
         server_version_num
         if server_version_num is not None
@@ -52,17 +52,17 @@ def run(
     per_step: list[list[Finding]] = []
     for context in contexts:
         found = [finding for rule in rules for finding in rule.check(context)]
-        found = [_acknowledge(finding, acknowledgements) for finding in found]
+        found = [_acknowledge(finding, reviewed) for finding in found]
         per_step.append(found)
         findings.extend(found)
     used = {(f.code, f.revision) for f in findings if f.acknowledged}
-    unused = tuple(a for a in acknowledgements if (a.code, a.revision) not in used)
+    unused = tuple(a for a in reviewed if (a.code, a.revision) not in used)
     measured = calibration.measured_ms if calibration else {}
     risks = tuple(_step_risk(c, f, measured.get(c.revision)) for c, f in zip(contexts, per_step, strict=True))
     return LintReport(
         steps=risks,
         findings=tuple(findings),
-        acknowledgements=tuple(acknowledgements),
+        acknowledgements=tuple(reviewed),
         unused_acknowledgements=unused,
         sized=stats is not None,
         database=stats.database if stats else None,

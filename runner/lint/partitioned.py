@@ -21,12 +21,20 @@ from runner.lint.sizing import Stats, TableStats
 
 
 class StepView(Protocol):
-    """What a step knows that partition lookups need (the step context provides it)."""
+    """What a step knows that partition lookups need (the step context provides it, read-only).
 
-    partitioned_here: Mapping[int, Op]  # op number -> CREATE TABLE ... PARTITION BY in this step
-    partitions_here: Mapping[int, tuple[TableRef, TableRef]]  # op number -> (parent, partition)
-    run: RunState
-    stats: Stats | None
+    ``partitioned_here``: op number -> its CREATE TABLE ... PARTITION BY, in this step;
+    ``partitions_here``: op number -> (parent, partition) it creates, in this step.
+    """
+
+    @property
+    def partitioned_here(self) -> Mapping[int, Op]: ...
+    @property
+    def partitions_here(self) -> Mapping[int, tuple[TableRef, TableRef]]: ...
+    @property
+    def run(self) -> RunState: ...
+    @property
+    def stats(self) -> Stats | None: ...
 
     def table_stats(self, table: TableRef) -> TableStats | None: ...
 
@@ -106,5 +114,5 @@ def parent_of(ctx: StepView, table: TableRef) -> TableRef | None:
     stats = ctx.table_stats(table)
     if ctx.stats is None or stats is None:
         return None
-    parent = ctx.stats.catalog.parent_of(stats.key)
-    return ref_of(parent) if parent else None
+    found = ctx.stats.catalog.parent_of(stats.key)
+    return ref_of(found) if found else None

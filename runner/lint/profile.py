@@ -76,11 +76,10 @@ def profile_name(ctx: StepContext) -> str:
 
 def profile_of(ctx: StepContext) -> tuple[str, Guards]:
     name = profile_name(ctx)
-    longest: float | None = 0.0
+    longest = 0.0
     for position in {op.statement.position for op in ctx.ops}:
         ms = ctx.statement_ms(position)
-        if ms is None:
-            longest = None
-            break
+        if ms is None:  # a statement of unknown duration: the profile's floor
+            return name, PROFILES[name].guards(None)
         longest = max(longest, ms)
     return name, PROFILES[name].guards(longest)

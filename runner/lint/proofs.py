@@ -48,7 +48,9 @@ class Proofs:
             unique = op.bound.column == "id"  # no catalog to ask: the conventional primary key
         else:
             found = self.table_stats(table)
-            unique = bool(found) and op.bound.column in self.stats.catalog.unique_columns.get(found.key, ())
+            unique = found is not None and op.bound.column in self.stats.catalog.unique_columns.get(
+                found.key, ()
+            )
         return op.bound.rows if unique else None
 
     def has_check_on(self, table: TableRef, columns: tuple[str, ...]) -> bool:
@@ -70,8 +72,10 @@ class Proofs:
         if key in self.record.foreign_keys.get(table.key, ()):
             return True
         stats = self.table_stats(table)
-        return bool(self.stats and stats) and key in self.stats.catalog.validated_foreign_keys.get(
-            stats.key, ()
+        return (
+            self.stats is not None
+            and stats is not None
+            and key in self.stats.catalog.validated_foreign_keys.get(stats.key, ())
         )
 
     def has_not_null_proof(self, table: TableRef, column: str) -> bool:

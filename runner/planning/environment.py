@@ -36,6 +36,8 @@ class GuardedEnvironment(EnvironmentContext):
         self._runner_on_version_apply = on_version_apply
         self.env_py_options: dict[str, Any] = {}
 
+    # Alembic spells out configure()'s thirty-odd keywords (more in each release); env.py passes any of
+    # them, and the runner's override takes them all through **kw to hand on unchanged.
     def configure(self, connection: Any = None, url: Any = None, **kw: Any) -> None:  # type: ignore[override]
         self.env_py_options = {
             key: kw.get(key) for key in ("transaction_per_migration", "version_table", "version_table_schema")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from runner.alembic_compat import downgrade_step, upgrade_step, wrap_migration_function
@@ -76,7 +77,7 @@ def _render_from(
             make = upgrade_step if direction == "upgrade" else downgrade_step
             failure: list[str] = []
             step = wrap_migration_function(
-                make(script, revision.revision), lambda fn, failure=failure: _recording(fn, failure)
+                make(script, revision.revision), partial(_recording, failure=failure)
             )
             begin = buffer.tell()
             current[:] = [revision.revision]

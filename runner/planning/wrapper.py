@@ -9,7 +9,6 @@ entered does so once, however many times env.py runs.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import sys
 from collections.abc import Callable
@@ -47,39 +46,39 @@ class EnvPyWrapper:
         """
         if self.function is None or self.inside:
             return body()
-        outcome: list[tuple[bool, Any]] = []
+        returned: list[T] = []
+        raised: list[BaseException] = []
 
         def call() -> None:
-            if outcome:
+            if returned or raised:
                 raise ConfigError(f"{self.spec} called the function it was given twice; call it once.")
             self.inside = True
             try:
-                outcome.append((True, body()))
+                returned.append(body())
             except BaseException as exc:  # carried out of the wrapper, then raised again
-                outcome.append((False, exc))
+                raised.append(exc)
             finally:
                 self.inside = False
 
         try:
             self.function(call)
         except Exception as exc:
-            if not outcome:
+            if not (returned or raised):
                 raise ConfigError(
                     f"--env-py-wrapper {self.spec} failed before it called env.py: {error_text(exc)}."
                 ) from None
-            if outcome[0][0]:  # the work is done; a failure leaving the context changes nothing in it
+            if returned:  # the work is done; a failure leaving the context changes nothing in it
                 sys.stderr.write(
                     f"warning: --env-py-wrapper {self.spec} failed on the way out: {error_text(exc)}\n"
                 )
-        if not outcome:
+        if raised:
+            raise raised[0]
+        if not returned:
             raise ConfigError(
                 f"The --env-py-wrapper function {self.spec} returned without calling the function it was "
                 "given; it must call it exactly once, inside whatever context env.py needs."
             )
-        done, value = outcome[0]
-        if not done:
-            raise value
-        return value  # type: ignore[no-any-return]
+        return returned[0]
 
 
 def resolve_wrapper(spec: str) -> WrapperFunction:
@@ -92,8 +91,10 @@ def resolve_wrapper(spec: str) -> WrapperFunction:
         raise ConfigError(
             f"--env-py-wrapper {spec!r}: module {module_name!r} can't be imported ({exc})."
         ) from None
+    wrapper: object = module
     try:
-        wrapper = functools.reduce(getattr, attribute.split("."), module)
+        for name in attribute.split("."):
+            wrapper = getattr(wrapper, name)
     except AttributeError:
         wrapper = None
     if not callable(wrapper):

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from runner.aws.specs import NotifySpec, SnapshotSpec
+from runner.check_result import Check
 from runner.guards import DEFAULTS, GuardPolicy, Guards, LockRetryPolicy, StepSettings
 from runner.playbook.policy import FailurePolicy
 from runner.playbook.problems import Locations
@@ -61,9 +61,9 @@ class CheckPlan:
     timeout_ms: int = 30_000
     role: str | None = None  # SET ROLE for the playbook's own checks
     settle_ms: int | None = None  # a wait before each step's checks and after_all
-    before: tuple[Any, ...] = ()
-    after_each: tuple[Any, ...] = ()
-    after_all: tuple[Any, ...] = ()
+    before: tuple[Check, ...] = ()
+    after_each: tuple[Check, ...] = ()
+    after_all: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class StepRules:
     guards: Guards
     retry: LockRetryPolicy
     policy: FailurePolicy
-    checks: tuple[Any, ...] = ()
+    checks: tuple[Check, ...] = ()
     estimate_ms: int | None = None
     irreversible: str | None = None
     reversible_because: str | None = None

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from runner.aws.specs import NotifySpec, SnapshotSpec
+from runner.check_result import Check
 from runner.guards import DEFAULTS, Guards, LockRetryPolicy
 from runner.playbook.book import (
     Acknowledgement,
@@ -28,6 +28,7 @@ from runner.playbook.catalog import ColumnState, ConstraintState, EnumState, Ind
 from runner.playbook.checks import QueryCheck, RowsUnchanged
 from runner.playbook.fields import DAYS
 from runner.playbook.model import GuardsModel, PlaybookModel, StepModel
+from runner.playbook.model_checks import Check as CheckModel
 from runner.playbook.model_checks import (
     ColumnCheck,
     ConstraintCheck,
@@ -170,7 +171,7 @@ def _step(model: PlaybookModel, revision: str, step: StepModel, default: Failure
     )
 
 
-def check_from(model: Any) -> Any:
+def check_from(model: CheckModel) -> Check:
     """The domain check for one check model."""
     if isinstance(model, TableCheck):
         return TableExists(model.table, model.exists, model.name or f"table {model.table}")

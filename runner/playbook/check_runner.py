@@ -3,19 +3,20 @@
 Each round of checks opens its own read-only connection (never the run lock's
 session); the playbook's own checks run as ``checks.role`` when it names one,
 the runner's (the revision, no INVALID indexes) as the runner's user. Row-count
-baselines for ``rows_unchanged`` are taken before the step they guard.
+baselines for ``rows_unchanged`` are taken before the step they guard. Health
+checks (``http:``, ``metric:``) need no connection: they run through
+``runner.aws.health`` with the runner's ``HealthContext``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 import psycopg
 
 from runner.aws.health import HealthContext, is_health_check, run_health_check, settle
-from runner.check_result import CheckResult
+from runner.check_result import Check, CheckResult, DatabaseCheck
 from runner.playbook.book import Playbook
 from runner.playbook.checks import (
     NoInvalidIndexes,
@@ -51,7 +52,7 @@ class CheckRunner:
             run.audit.emit("checks_settling", revision=scope, wait_ms=ms)
             settle(ms, self.sleep)
 
-    def count_baselines(self, run: RunView, scope: str, checks: Iterable[Any]) -> None:
+    def count_baselines(self, run: RunView, scope: str, checks: Iterable[Check]) -> None:
         counted = [check for check in checks if isinstance(check, RowsUnchanged)]
         if not counted:
             return
@@ -64,21 +65,21 @@ class CheckRunner:
                 self._baselines[(scope, check.table)] = count
 
     def run(
-        self, run: RunView, wanted: Iterable[Any], *, scope: str, when: str, heads: Sequence[str]
+        self, run: RunView, wanted: Iterable[Check], *, scope: str, when: str, heads: Sequence[str]
     ) -> list[CheckResult]:
         """Run ``wanted`` now; ``scope`` is the step they belong to (or RUN_SCOPE), ``heads`` where the database is."""
         timeout = self.playbook.checks.timeout_ms
         with checks_connection(run.target, run.run_id) as conn:
             return [self._run_one(run, conn, check, timeout, scope, when, heads) for check in wanted]
 
-    def _role_for(self, check: Any) -> str | None:
+    def _role_for(self, check: Check) -> str | None:
         return None if isinstance(check, RUNNER_CHECKS) else self.playbook.checks.role
 
     def _run_one(
         self,
         run: RunView,
         conn: psycopg.Connection | str,
-        check: Any,
+        check: Check,
         timeout: int,
         scope: str,
         when: str,
@@ -90,8 +91,10 @@ class CheckRunner:
             result = run_health_check(check, self.health)
         elif isinstance(conn, str):  # no connection could be opened: the check fails with the reason
             result = CheckResult(check.label, False, check.expectation(), f"error: {conn}")
-        else:
+        elif isinstance(check, DatabaseCheck):
             result = run_check(check, conn, timeout, baseline, role=role)
+        else:
+            raise TypeError(f"{check!r} is neither a database check nor a health check")
         run.audit.emit(
             "check_passed" if result.ok else "check_failed",
             # the step the check belongs to, or for the run's own checks where the database is, so the

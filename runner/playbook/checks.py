@@ -27,7 +27,7 @@ from typing import Any
 import psycopg
 from psycopg import sql as pgsql
 
-from runner.check_result import CheckResult
+from runner.check_result import CheckResult, DatabaseCheck
 from runner.database import connections
 from runner.errors import RunnerError
 from runner.playbook.query_rules import query_problems
@@ -78,7 +78,7 @@ def read_only(conn: psycopg.Connection, timeout_ms: int, role: str | None = None
 
 
 def run_check(
-    check: Any,
+    check: DatabaseCheck,
     conn: psycopg.Connection,
     timeout_ms: int,
     baseline: int | None = None,
@@ -175,7 +175,7 @@ class QueryCheck:
         # Prepared, so the server refuses more than one statement (a COMMIT; would end READ ONLY), and
         # unformatted, so a % in the operator's SQL is just a %.
         cursor = conn.cursor()
-        cursor.execute(self.sql, prepare=True)  # type: ignore[call-overload]
+        cursor.execute(self.sql, prepare=True)
         rows = cursor.fetchall() if cursor.description is not None else []
         if self.measure == "rows":
             return CheckResult(
@@ -231,10 +231,10 @@ class RowsUnchanged:
         if row is None or row[0] is None:
             return None
         # regclass output is the server's own correctly quoted name for the table
-        counted = conn.execute(pgsql.SQL("SELECT count(*) FROM {}").format(pgsql.SQL(row[0]))).fetchone()  # type: ignore[arg-type]
+        counted = conn.execute(pgsql.SQL("SELECT count(*) FROM {}").format(pgsql.SQL(row[0]))).fetchone()
         return int(counted[0]) if counted else 0
 
-    def evaluate(self, conn: psycopg.Connection, baseline: int | None) -> CheckResult:
+    def evaluate(self, conn: psycopg.Connection, baseline: int | None = None) -> CheckResult:
         after = self.count(conn)
         shown = "no such table" if after is None else f"{after} rows"
         if baseline is None:

@@ -15,6 +15,7 @@ from runner.durations import format_ms
 from runner.playbook.build import resolve_guards
 from runner.playbook.consistency_aws import health_problems, notify_problems, snapshot_problems
 from runner.playbook.model import GuardsModel, PlaybookModel
+from runner.playbook.model_checks import Check as CheckModel
 from runner.playbook.model_checks import (
     ColumnCheck,
     ConstraintCheck,
@@ -76,7 +77,7 @@ def _profiles(model: PlaybookModel) -> Iterator[Problem]:
 
 
 def _guard_layers(model: PlaybookModel) -> Iterator[tuple[Path_, list[tuple[Path_, GuardsModel | None]]]]:
-    base = [(("guards",), model.guards)]
+    base: list[tuple[Path_, GuardsModel | None]] = [(("guards",), model.guards)]
     yield ("guards",), base
     for name, profile in model.profiles.items():
         yield ("profiles", name), [*base, (("profiles", name), profile)]
@@ -150,7 +151,7 @@ def _window(model: PlaybookModel) -> Iterator[Problem]:
         yield Problem(("window", "end"), f"the window ends when it starts ({window.end}); give it a length")
 
 
-def _check_lists(model: PlaybookModel) -> Iterator[tuple[Path_, list[Any]]]:
+def _check_lists(model: PlaybookModel) -> Iterator[tuple[Path_, list[CheckModel]]]:
     yield ("checks", "before"), model.checks.before
     yield ("checks", "after_each"), model.checks.after_each
     yield ("checks", "after_all"), model.checks.after_all
@@ -165,7 +166,7 @@ def _checks(model: PlaybookModel) -> Iterator[Problem]:
                 yield Problem((*where, index, key), message)
 
 
-def _check_problems(check: Any, where: Path_) -> Iterator[tuple[str, str]]:
+def _check_problems(check: CheckModel, where: Path_) -> Iterator[tuple[str, str]]:
     if isinstance(check, RowsUnchangedCheck) and where == ("checks", "before"):
         yield (
             "rows_unchanged",

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 from urllib.parse import urlsplit
 
 from runner.aws.identifiers import template_problem
 from runner.aws.urls import safe_url
 from runner.durations import format_ms
 from runner.playbook.model import PlaybookModel
+from runner.playbook.model_checks import Check as CheckModel
 from runner.playbook.model_checks import HttpCheck, MetricCheck
 from runner.playbook.problems import Problem
 
@@ -124,7 +124,7 @@ def _snapshot_naming(model: PlaybookModel) -> Iterator[Problem]:
         )
 
 
-def health_problems(check: Any) -> Iterator[tuple[str, str]]:
+def health_problems(check: CheckModel) -> Iterator[tuple[str, str]]:
     if isinstance(check, HttpCheck):
         parts = urlsplit(check.http)
         try:

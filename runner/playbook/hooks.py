@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from runner.aws.health import HealthContext
-from runner.check_result import CheckResult
+from runner.check_result import Check, CheckResult
 from runner.database.connections import VersionTable
 from runner.errors import Refused
 from runner.lint.report import TableLock
@@ -193,7 +193,7 @@ class PlaybookHooks(StandardHooks):
         heads = progress.heads
 
         rules = self.playbook.rules_for(revision.revision)
-        wanted = [
+        wanted: list[Check] = [
             RevisionIs(heads, self.version_table),
             NoInvalidIndexes(),
             *self.playbook.checks.after_each,
@@ -235,7 +235,7 @@ class PlaybookHooks(StandardHooks):
         window = self.schedule.window
         command = f"runner apply --playbook {self.playbook.source}"
         opening = window.next_opening(self.schedule.clock()) if window else None
-        if opening is None:
+        if window is None or opening is None:
             return (
                 f"run {command} again in the next maintenance window (the playbook lists no later opening)."
             )

@@ -12,13 +12,28 @@ names the steps that can't be undone.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
+import psycopg
+
+from runner.audit import AuditLog
 from runner.database.reads import refusing_when_blocked
 from runner.errors import Refused
 from runner.guards import Guards
 from runner.lint import Acknowledgement, Calibration, LintReport, analyse, blocking, read_stats
 from runner.planning.project import AlembicProject
 from runner.planning.revisions import Revision
+
+
+class AssessedRun(Protocol):
+    """What the assessment reads of a run (``runner.run.hooks.RunView`` has it)."""
+
+    @property
+    def conn(self) -> psycopg.Connection: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def plan(self) -> tuple[Revision, ...]: ...
 
 
 class RiskReview:
@@ -35,9 +50,9 @@ class RiskReview:
         self.calibration = calibration
         self.report: LintReport | None = None
 
-    def assess(self, run: object) -> LintReport:
+    def assess(self, run: AssessedRun) -> LintReport:
         """Lint ``run.plan`` sized by ``run.conn``; audit it; refuse unacknowledged blocks."""
-        conn, audit, plan = run.conn, run.audit, run.plan  # type: ignore[attr-defined]
+        conn, audit, plan = run.conn, run.audit, run.plan
         with refusing_when_blocked(conn, "table sizes from the catalog"):
             stats = read_stats(conn)
         report = analyse(

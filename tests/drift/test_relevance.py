@@ -218,3 +218,33 @@ def test_create_if_not_exists_is_harmless_only_when_what_is_there_is_what_the_he
             True,
         )
     ]
+
+
+def test_a_column_the_plan_added_and_renamed_stays_the_plans_own(new_db):
+    """Adding a column again under the name an earlier step renamed the plan's own column to is not drift."""
+    database = build(new_db)
+    steps = [
+        step("r1", "ALTER TABLE accounts ADD COLUMN nickname text;"),
+        step("r2", "ALTER TABLE accounts RENAME COLUMN nickname TO alias;"),
+        step("r3", "ALTER TABLE accounts ADD COLUMN alias text;"),
+    ]
+    assert found(steps, snapshot(database)) == []
+
+
+def test_a_column_renamed_from_one_the_database_lacks_then_added_is_reported(new_db):
+    """The rename fails; the later ADD COLUMN of its new name is reported without a type, not a crash."""
+    database = build(new_db)
+    steps = [
+        step("r1", "ALTER TABLE accounts RENAME COLUMN nickname TO alias;"),
+        step("r2", "ALTER TABLE accounts ADD COLUMN alias text;"),
+    ]
+    assert found(steps, snapshot(database)) == [
+        (
+            "r1",
+            "RENAME COLUMN nickname on accounts",
+            FAILS,
+            "column public.accounts.nickname does not exist in this database",
+            True,
+        ),
+        ("r2", "ADD COLUMN alias on accounts", FAILS, "column public.accounts.alias already exists", True),
+    ]

@@ -66,8 +66,9 @@ def concurrent_index_leftover(ctx: StepContext) -> Iterator[Finding]:
         if not op.concurrent or op.table is None or not op.name or ctx.is_exempt(op.table, number):
             continue
         key = object_key(op.name, op.table.schema)
-        known = ctx.stats is not None and ctx.stats.catalog.server_version_num is not None
-        leftover = known and key in ctx.stats.catalog.invalid_indexes  # type: ignore[union-attr]
+        catalog = ctx.stats.catalog if ctx.stats is not None else None
+        known = catalog is not None and catalog.server_version_num is not None
+        leftover = catalog is not None and known and key in catalog.invalid_indexes
         how = "Drop the leftover first, in the same autocommit block, then build:\n" + block(
             *_rebuild(op), autocommit=True
         )
