@@ -1,1 +1,0 @@
-"""Rehearsing a run away from production: throwaway PostgreSQL servers."""
