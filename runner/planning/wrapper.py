@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from runner.errors import ConfigError
 from runner.planning.app_errors import error_text
+from runner.redact import redact
 
 T = TypeVar("T")
 WrapperFunction = Callable[[Callable[[], None]], Any]
@@ -33,7 +34,7 @@ class EnvPyWrapper:
     @classmethod
     def named(cls, spec: str | None) -> EnvPyWrapper:
         """The wrapper ``MODULE:FUNCTION`` names (no wrapper for None)."""
-        return cls(resolve_wrapper(spec), spec) if spec else cls(None)
+        return cls(resolve_function(spec), spec) if spec else cls(None)
 
     @property
     def given(self) -> bool:
@@ -82,20 +83,21 @@ class EnvPyWrapper:
         return value  # type: ignore[no-any-return]
 
 
-def resolve_wrapper(spec: str) -> WrapperFunction:
+def resolve_function(spec: str, option: str = "--env-py-wrapper") -> Any:
+    """The function ``MODULE:FUNCTION`` names (an application's wrapper, a rehearsal's data filler)."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise ConfigError(f"--env-py-wrapper {spec!r} is not MODULE:FUNCTION.")
+        raise ConfigError(f"{option} {spec!r} is not MODULE:FUNCTION.")
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise ConfigError(
-            f"--env-py-wrapper {spec!r}: module {module_name!r} can't be imported ({exc})."
+            f"{option} {spec!r}: module {module_name!r} can't be imported ({redact(str(exc))})."
         ) from None
     try:
-        wrapper = functools.reduce(getattr, attribute.split("."), module)
+        function = functools.reduce(getattr, attribute.split("."), module)
     except AttributeError:
-        wrapper = None
-    if not callable(wrapper):
-        raise ConfigError(f"--env-py-wrapper {spec!r}: {module_name} has no callable {attribute!r}.")
-    return wrapper
+        function = None
+    if not callable(function):
+        raise ConfigError(f"{option} {spec!r}: {module_name} has no callable {attribute!r}.")
+    return function
