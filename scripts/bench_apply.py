@@ -18,7 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import closing, nullcontext
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,11 +32,11 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from runner.audit import AuditLog  # noqa: E402
 from runner.planning.project import AlembicProject  # noqa: E402
-from runner.rehearsal.throwaway import throwaway_postgres  # noqa: E402
 from runner.run.executor import Executor  # noqa: E402
 from runner.run.result import new_run_id  # noqa: E402
 from runner.run.settings import RunSettings  # noqa: E402
 from runner.target import DatabaseTarget  # noqa: E402
+from runner.throwaway.targets import throwaway_target  # noqa: E402
 from tests.projects.generate import write_project  # noqa: E402
 
 
@@ -128,6 +129,12 @@ def inproc_runner(ini: Path, url: str, audit: Path) -> None:
     assert int(result.exit_code) == 0, result.message
 
 
+@contextmanager
+def local_admin_url() -> Iterator[str]:
+    with throwaway_target("local") as target:
+        yield target.admin_url
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="runner apply vs alembic upgrade head")
     parser.add_argument("--revisions", type=int, default=100)
@@ -136,7 +143,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ini = make_project(Path(tmp) / "project", args.revisions)
-        provider = nullcontext(args.database_url) if args.database_url else throwaway_postgres("local")
+        provider = nullcontext(args.database_url) if args.database_url else local_admin_url()
         with provider as url:
             server = Server(url)
             times: dict[str, list[float]] = {

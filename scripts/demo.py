@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from examples.credentialmate.fill import conninfo_from_url, fill  # noqa: E402
-from runner.rehearsal.throwaway import throwaway_postgres  # noqa: E402
+from runner.throwaway.targets import throwaway_target  # noqa: E402
 
 INI = "examples/credentialmate/alembic.ini"
 PLAYBOOK = "playbooks/credentialmate-rehearsal.yaml"
@@ -43,7 +43,8 @@ def runner(*args: str, env: dict[str, str], expect: int = 0) -> None:
 
 
 def main() -> int:
-    with throwaway_postgres("local") as server, tempfile.TemporaryDirectory() as work:
+    with throwaway_target("local") as target, tempfile.TemporaryDirectory() as work:
+        server = target.admin_url
         with psycopg.connect(**conninfo_from_url(server), autocommit=True) as conn:  # type: ignore[arg-type]
             conn.execute("CREATE DATABASE credentialmate")
         url = server.replace("/postgres?", "/credentialmate?")

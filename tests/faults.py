@@ -25,8 +25,8 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 
 from runner.database.runlock import LOCK_CLASS, LOCK_OBJECT
-from runner.rehearsal.throwaway import LocalCluster
 from runner.target import DatabaseTarget
+from runner.throwaway.cluster import LocalCluster
 from tests.cli import ROOT, run_cli
 
 T = TypeVar("T")

@@ -15,8 +15,8 @@ from contextlib import ExitStack, closing
 import psycopg
 import pytest
 
-from runner.rehearsal.throwaway import LocalCluster
 from runner.target import DatabaseTarget
+from runner.throwaway.cluster import LocalCluster
 from tests import pg
 from tests.cli import run_cli
 from tests.projects.generate import write_project

@@ -69,6 +69,25 @@ def _started_line(event: Fields) -> str:
     return f"  {verb} {event['revision']}{attempt}: {event['message']}"
 
 
+def _drill_line(event: Fields) -> str:
+    steps = event.get("steps") or []
+    parts = [f"{sum(1 for s in steps if s.get('status') == 'reverted')} step(s) reverted cleanly"]
+    for step in steps:
+        if step.get("status") == "mismatch":
+            parts.append(
+                f"{step['revision']} did not restore the schema ({'; '.join(step.get('differences') or [])})"
+            )
+        elif step.get("status") == "failed":
+            parts.append(f"{step['revision']} failed to downgrade ({step.get('reason')})")
+    if event.get("stopped_before"):
+        parts.append(f"stopped before one-way {event['stopped_before']}")
+    again = event.get("upgrade_again") or {}
+    detail = "; ".join(again.get("differences") or []) or again.get("error")
+    return f"rollback drill: {', '.join(parts)}; upgraded again: {again.get('status')}" + (
+        f" ({detail})" if detail else ""
+    )
+
+
 _LINES: dict[str, Callable[[Fields], str | None]] = {
     "run_refused": lambda e: f"refused: {e.get('reason')}",
     "run_started": lambda e: f"run {e['run_id']} on {e['target']}: {e['guards']}",
@@ -136,6 +155,7 @@ _LINES: dict[str, Callable[[Fields], str | None]] = {
     "step_session_ended": lambda e: f"  the step's session (pid {e['backend_pid']}) {e['how']}",
     "history_unwritten": lambda e: f"WARNING: runner_history could not be written: {e['error']}",
     "console_lost": lambda e: f"NOTICE: {e['detail']}",
+    "drill_finished": _drill_line,
 }
 
 

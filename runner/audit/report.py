@@ -1,106 +1,48 @@
-"""A readable runbook report, made only from the audit log.
+"""A readable runbook report, made only from the audit log: the Markdown one (``html_report`` draws the other).
 
 Nothing here asks the database or the runner's memory: whatever the report
 says, the hash-chained log says too, so the report can be regenerated and
-checked long after the run.
+checked long after the run. What to say is ``run_record``'s; this lays it out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
-from runner.audit.describe import describe
+from runner.audit.recovery import recovery
+from runner.audit.run_record import Event, RunRecord, runs_in
 from runner.redact import redact
 
-Event = dict[str, Any]
+__all__ = ["render_markdown", "runs_in"]
 
 
-def runs_in(events: Sequence[Event]) -> list[str]:
-    return list(dict.fromkeys(str(e["run_id"]) for e in events))
-
-
-def render_markdown(events: Sequence[Event], run_id: str, *, chain_note: str | None = None) -> str:
+def render_markdown(
+    events: Sequence[Event], run_id: str, *, chain_note: str | None = None, log: str | None = None
+) -> str:
     """The runbook report of one run, as Markdown."""
-    mine = [e for e in events if e["run_id"] == run_id]
-    if not mine:
-        raise ValueError(f"run {run_id} is not in this log")
-    first = {e["event"]: e for e in reversed(mine)}  # the first event of each name
-    # how the run ended (events that follow it, such as the end notification, don't change that)
-    last = next((e for e in reversed(mine) if e["event"] in ENDINGS), mine[-1])
+    record = RunRecord.of(events, run_id)
     lines = [f"# Migration run {run_id}", ""]
-    lines += _summary(mine, first, last)
-    lines += _steps(mine)
-    lines += _attention(mine)
-    lines += _statements(mine)
-    if last.get("next_step"):
-        lines += ["## Next step", "", str(last["next_step"]), ""]
+    lines += [f"- **{name}**: {value}" for name, value in record.summary()] + [""]
+    lines += _steps(record)
+    lines += _attention(record)
+    lines += _drill(record)
+    lines += _statements(record)
+    if record.ending.get("next_step"):
+        lines += ["## Next step", "", str(record.ending["next_step"]), ""]
+    lines += _way_back(record, log)
+    first, last = record.events[0], record.last
     lines += ["## Integrity", ""]
-    lines.append(
-        f"Events {mine[0]['seq']}-{mine[-1]['seq']} of this run; the last one hashes to `{mine[-1]['hash']}`."
-    )
+    lines.append(f"Events {first['seq']}-{last['seq']} of this run; the last one hashes to `{last['hash']}`.")
     if chain_note:
         lines.append(chain_note)
     return redact("\n".join(lines).rstrip() + "\n")
 
 
-def _summary(mine: Sequence[Event], first: dict[str, Event], last: Event) -> list[str]:
-    started = first.get("run_started", mine[0])
-    recorded = first.get("revision_recorded", {})
-    lock = first.get("run_lock_acquired", {})
-    server = lock.get("server") or {}
-    final = last.get("final_heads")
-    rows = [
-        ("Target", started.get("target")),
-        (
-            "Server",
-            f"{server.get('database')} (system {server.get('system_identifier')}, "
-            f"PostgreSQL {lock.get('server_version')})"
-            if server
-            else None,
-        ),
-        ("Operator", started.get("operator")),
-        ("Started", started.get("ts")),
-        ("Ended", f"{last.get('ts')} ({_duration(started.get('ts'), last.get('ts'))})"),
-        ("Outcome", _outcome(mine, last)),
-        ("Prior revision", _heads(recorded.get("prior_heads"))),
-        ("Final revision", _heads(final) if final is not None else None),
-        ("Guards", started.get("guards")),
-        ("Message", last.get("message") or last.get("reason")),
-    ]
-    return [f"- **{name}**: {value}" for name, value in rows if value] + [""]
-
-
-ENDINGS = ("run_finished", "run_halted", "run_refused")
-
-
-def _outcome(mine: Sequence[Event], last: Event) -> str:
-    if last["event"] in ENDINGS:
-        return f"{last.get('status', last['event'])} (exit code {last.get('exit_code')})"
-    return f"incomplete: {_where_it_stopped(mine)}; the log ends at {last['event']} (the process died)"
-
-
-def _where_it_stopped(mine: Sequence[Event]) -> str:
-    """For a run whose log just ends: the step it was in, or the last one it finished."""
-    started = [e for e in mine if e["event"] == "step_started"]
-    ended = {"step_applied", "step_reverted", "step_failed"}
-    if not started:
-        return "stopped before its first step"
-    current = started[-1]
-    later = mine[mine.index(current) + 1 :]
-    finished = [e for e in later if e["event"] in ended and e.get("revision") == current["revision"]]
-    direction = f" ({current.get('direction', 'upgrade')})"
-    if finished:
-        return f"stopped after {current['revision']}{direction}, before its next step"
-    return f"stopped during {current['revision']}{direction}"
-
-
-def _steps(mine: Sequence[Event]) -> list[str]:
-    done = [e for e in mine if e["event"] in ("step_applied", "step_reverted", "step_failed")]
-    if not done and any(e["event"] == "step_started" for e in mine):
-        return [f"The log ends while the run was in progress: it {_where_it_stopped(mine)}.", ""]
-    if not done:
+def _steps(record: RunRecord) -> list[str]:
+    rows = record.step_rows()
+    if not rows and record.named("step_started"):
+        return [f"The log ends while the run was in progress: it {record.where_it_stopped()}.", ""]
+    if not rows:
         return ["No step was started.", ""]
     lines = [
         "## Steps",
@@ -108,70 +50,62 @@ def _steps(mine: Sequence[Event]) -> list[str]:
         "| # | revision | direction | result | attempts | duration | lock wait |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for number, event in enumerate(done, start=1):
-        result = {"step_applied": "applied", "step_reverted": "reverted"}.get(event["event"], "FAILED")
-        if result == "FAILED":
-            result = f"FAILED ({event.get('kind')})"
-        waited = f"{event['lock_waited_ms']} ms" if event.get("lock_waited_ms") else ""
-        duration = f"{event['duration_ms']} ms" if "duration_ms" in event else ""
+    for row in rows:
+        waited = f"{row.lock_waited_ms} ms" if row.lock_waited_ms else ""
+        duration = f"{row.duration_ms} ms" if row.duration_ms is not None else ""
         lines.append(
-            f"| {number} | {event.get('revision')} | {event.get('direction', 'upgrade')} | {result} | "
-            f"{event.get('attempts', '')} | {duration} | {waited} |"
+            f"| {row.number} | {row.revision} | {row.direction} | {row.result} | {row.attempts} | {duration} | "
+            f"{waited} |"
         )
     return [*lines, ""]
 
 
-_ATTENTION = {
-    "lock_timeout_hit",
-    "queue_limit_hit",
-    "blockers_found",
-    "blocker_terminated",
-    "blocker_not_terminated",
-    "blockers_remain",
-    "retry_scheduled",
-    "step_failed",
-    "check_failed",
-    "decision_made",
-    "rollback_refused",
-    "state_mismatch",
-    "state_unreadable",
-    "run_refused",
-    "unfinished_run_found",
-    "step_session_ended",
-    "console_lost",
-}
-
-
-def _attention(mine: Sequence[Event]) -> list[str]:
-    notes = [f"- {e['ts']} {(describe(e) or e['event']).strip()}" for e in mine if e["event"] in _ATTENTION]
+def _attention(record: RunRecord) -> list[str]:
+    notes = [f"- {ts} {text}" for ts, text in record.attention()]
     return ["## What needed attention", "", *notes, ""] if notes else []
 
 
-def _statements(mine: Sequence[Event]) -> list[str]:
+def _drill(record: RunRecord) -> list[str]:
+    drill = record.drill
+    if drill is None:
+        return []
+    verdict = (
+        "every downgrade restored its schema"
+        if drill.get("clean")
+        else "a downgrade did not restore its schema"
+    )
+    lines = ["## Rollback drill", "", f"Result: {verdict}.", ""]
+    for step in drill.get("steps") or []:
+        reason = f" ({step['reason']})" if step.get("reason") else ""
+        lines.append(f"- {step['revision']}: {step['status'].replace('_', '-')}{reason}")
+        lines += [f"  - {text}" for text in step.get("differences") or []]
+    again = drill.get("upgrade_again") or {}
+    error = f" ({again['error']})" if again.get("error") else ""
+    lines.append(f"- upgraded again: {again.get('status')}{error}")
+    lines += [f"  - {text}" for text in again.get("differences") or []]
+    return [*lines, ""]
+
+
+def _statements(record: RunRecord) -> list[str]:
+    blocks = record.statements()
+    if not blocks:
+        return []
     lines = ["## Statements", ""]
-    found = False
-    for event in mine:
-        statements = event.get("statements") or []
-        if not statements:
-            continue
-        found = True
+    for event, statements in blocks:
         lines += [f"### {event.get('revision')} ({event['event']})", "", "```sql"]
         lines += [f"{s['sql'].rstrip(';')};  -- {s['ms']} ms" for s in statements]
         lines += ["```", ""]
-    return lines if found else []
+    return lines
 
 
-def _heads(heads: Any) -> str:
-    return ", ".join(heads) if heads else "<base>"
-
-
-def _duration(start: Any, end: Any) -> str:
-    try:
-        seconds = (_ts(end) - _ts(start)).total_seconds()
-    except (TypeError, ValueError):
-        return "?"
-    return f"{seconds:.1f} s"
-
-
-def _ts(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+def _way_back(record: RunRecord, log: str | None) -> list[str]:
+    if not record.named(*("step_applied", "step_reverted")) and record.snapshot is None:
+        return []
+    way = recovery(record, log=log)
+    lines = ["## The way back", ""]
+    if way.rollback:
+        lines += ["Roll the schema back:", "", "```sh", way.rollback, "```", ""]
+    lines += [way.rollback_note, ""]
+    if way.restore:
+        lines += ["Restore from the snapshot:", "", "```sh", *way.restore, "```", ""]
+    return [*lines, way.restore_note, ""]

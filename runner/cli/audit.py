@@ -11,6 +11,7 @@ import typer
 
 from runner.audit import verify_file
 from runner.audit.anchor import anchor_problems
+from runner.audit.html_report import render_html
 from runner.audit.private_file import write_private
 from runner.audit.reader import events_of, read_lines
 from runner.audit.report import render_markdown, runs_in
@@ -86,11 +87,19 @@ def report(
     run: Annotated[
         str | None, typer.Option("--run", help="Which run (default: the last one in the log).")
     ] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the Markdown here.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here.")] = None,
+    html: Annotated[
+        bool, typer.Option("--html", help="A standalone HTML page, with the steps drawn on a timeline.")
+    ] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Markdown (the default).")] = False,
     debug: DebugOption = False,
 ) -> None:
     """Write the runbook report of one run, made only from the audit log."""
     with boundary(debug):
+        if html and markdown:
+            raise ConfigError(
+                "--html and --markdown can't be given together: the report is one or the other."
+            )
         lines = read_lines(log)
         checked = verify_lines(str(log), lines)
         events = events_of(lines)
@@ -105,7 +114,8 @@ def report(
             if checked.ok
             else f"WARNING: the chain is broken: {checked.describe()}"
         )
-        text = render_markdown(events, run_id, chain_note=note)
+        render = render_html if html else render_markdown
+        text = render(events, run_id, chain_note=note, log=str(log))
         if output:
             write_private(output, text, option="--output", log=log)
             stdout.print(f"Report of run {run_id} written to {output}.", markup=False)

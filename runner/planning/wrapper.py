@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from runner.errors import ConfigError
 from runner.planning.app_errors import error_text
+from runner.redact import redact
 
 T = TypeVar("T")
 WrapperFunction = Callable[[Callable[[], None]], Any]
@@ -32,7 +33,7 @@ class EnvPyWrapper:
     @classmethod
     def named(cls, spec: str | None) -> EnvPyWrapper:
         """The wrapper ``MODULE:FUNCTION`` names (no wrapper for None)."""
-        return cls(resolve_wrapper(spec), spec) if spec else cls(None)
+        return cls(resolve_function(spec), spec) if spec else cls(None)
 
     @property
     def given(self) -> bool:
@@ -46,57 +47,58 @@ class EnvPyWrapper:
         """
         if self.function is None or self.inside:
             return body()
-        returned: list[T] = []
-        raised: list[BaseException] = []
+        outcome: list[tuple[bool, Any]] = []
 
         def call() -> None:
-            if returned or raised:
+            if outcome:
                 raise ConfigError(f"{self.spec} called the function it was given twice; call it once.")
             self.inside = True
             try:
-                returned.append(body())
+                outcome.append((True, body()))
             except BaseException as exc:  # carried out of the wrapper, then raised again
-                raised.append(exc)
+                outcome.append((False, exc))
             finally:
                 self.inside = False
 
         try:
             self.function(call)
         except Exception as exc:
-            if not (returned or raised):
+            if not outcome:
                 raise ConfigError(
                     f"--env-py-wrapper {self.spec} failed before it called env.py: {error_text(exc)}."
                 ) from None
-            if returned:  # the work is done; a failure leaving the context changes nothing in it
+            if outcome[0][0]:  # the work is done; a failure leaving the context changes nothing in it
                 sys.stderr.write(
                     f"warning: --env-py-wrapper {self.spec} failed on the way out: {error_text(exc)}\n"
                 )
-        if raised:
-            raise raised[0]
-        if not returned:
+        if not outcome:
             raise ConfigError(
                 f"The --env-py-wrapper function {self.spec} returned without calling the function it was "
                 "given; it must call it exactly once, inside whatever context env.py needs."
             )
-        return returned[0]
+        done, value = outcome[0]
+        if not done:
+            raise value
+        return value  # type: ignore[no-any-return]
 
 
-def resolve_wrapper(spec: str) -> WrapperFunction:
+def resolve_function(spec: str, option: str = "--env-py-wrapper") -> Any:
+    """The function ``MODULE:FUNCTION`` names (an application's wrapper, a rehearsal's data filler)."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise ConfigError(f"--env-py-wrapper {spec!r} is not MODULE:FUNCTION.")
+        raise ConfigError(f"{option} {spec!r} is not MODULE:FUNCTION.")
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise ConfigError(
-            f"--env-py-wrapper {spec!r}: module {module_name!r} can't be imported ({exc})."
+            f"{option} {spec!r}: module {module_name!r} can't be imported ({redact(str(exc))})."
         ) from None
-    wrapper: object = module
+    function: object = module
     try:
         for name in attribute.split("."):
-            wrapper = getattr(wrapper, name)
+            function = getattr(function, name)
     except AttributeError:
-        wrapper = None
-    if not callable(wrapper):
-        raise ConfigError(f"--env-py-wrapper {spec!r}: {module_name} has no callable {attribute!r}.")
-    return wrapper
+        function = None
+    if not callable(function):
+        raise ConfigError(f"{option} {spec!r}: {module_name} has no callable {attribute!r}.")
+    return function

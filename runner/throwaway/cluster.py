@@ -1,10 +1,10 @@
-"""Throwaway PostgreSQL for rehearsals and the demo: a local cluster, or a container.
+"""A throwaway local PostgreSQL cluster: ``initdb`` and ``pg_ctl`` in a temporary directory.
 
-A local cluster lives in a temporary directory and listens only on a unix socket
-there, with durability switched off (it is thrown away). ``initdb`` refuses to
-run as root, so when the runner is root the cluster runs as an unprivileged
-user. Where a Docker engine answers, a testcontainers PostgreSQL can be used
-instead; without one, the local cluster is the fallback.
+The cluster listens only on a unix socket in its own directory, with durability
+switched off (it is thrown away). ``initdb`` refuses to run as root, so when the
+runner is root the cluster runs as an unprivileged user. A marker file is
+written before anything is made and removed after everything is gone, so a run
+killed in between is cleaned up by the next one (``reaper``).
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from runner.errors import ConfigError, RunnerError
+from runner.throwaway.markers import Marker, MarkerBook
+from runner.throwaway.processes import command_line, end_process, exists
 
 SUPERUSER = "runner"
 START_TIMEOUT_S = 60
+DEBIAN_LAYOUT = Path("/usr/lib/postgresql")
 _FAST_SETTINGS = {
     "listen_addresses": "''",
     "fsync": "off",
@@ -38,8 +41,26 @@ class ThrowawayError(RunnerError):
     """A throwaway PostgreSQL could not be started."""
 
 
-def find_bindir() -> Path:
-    """PostgreSQL server binaries: $RUNNER_PG_BINDIR, pg_config, Debian's layout, or PATH."""
+def installed_majors(layout: Path = DEBIAN_LAYOUT) -> dict[int, Path]:
+    """PostgreSQL server binaries by major version, in Debian's layout (``/usr/lib/postgresql/N/bin``)."""
+    found = {}
+    for bindir in layout.glob("*/bin"):
+        if bindir.parent.name.isdigit() and (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
+            found[int(bindir.parent.name)] = bindir
+    return dict(sorted(found.items()))
+
+
+def bindir_major(bindir: Path) -> int | None:
+    """The major version of the binaries in ``bindir`` (from ``pg_ctl --version``)."""
+    out = subprocess.run([str(bindir / "pg_ctl"), "--version"], capture_output=True, text=True, check=False)
+    found = re.search(r"(\d+)(?:\.\d+)?", out.stdout)
+    return int(found.group(1)) if out.returncode == 0 and found else None
+
+
+def find_bindir(major: int | None = None) -> Path:
+    """Server binaries: $RUNNER_PG_BINDIR, ``/usr/lib/postgresql/MAJOR/bin``, pg_config, the newest in Debian's layout, or PATH."""
+    if major is not None and major in installed_majors():
+        return installed_majors()[major]
     candidates: list[Path] = []
     if os.environ.get("RUNNER_PG_BINDIR"):
         candidates.append(Path(os.environ["RUNNER_PG_BINDIR"]))
@@ -47,8 +68,7 @@ def find_bindir() -> Path:
         out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False)
         if out.returncode == 0:
             candidates.append(Path(out.stdout.strip()))
-    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key, reverse=True)
-    candidates.extend(debian)
+    candidates.extend(reversed(installed_majors().values()))
     if shutil.which("initdb"):
         candidates.append(Path(str(shutil.which("initdb"))).parent)
     for candidate in candidates:
@@ -58,10 +78,6 @@ def find_bindir() -> Path:
         "No PostgreSQL server binaries (initdb, pg_ctl) were found for a throwaway cluster; install the "
         "PostgreSQL server package or set RUNNER_PG_BINDIR to its bin directory."
     )
-
-
-def _version_key(path: Path) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", path.parent.name)) or (0,)
 
 
 @dataclass(frozen=True)
@@ -85,19 +101,37 @@ def cluster_user() -> OsUser | None:
 
 
 class LocalCluster:
-    """One throwaway cluster; ``url`` is ready after ``start()``.
+    """One throwaway cluster; ``url`` is ready after ``start()``, and ``stop()`` removes every trace.
 
     ``settings`` are extra server settings (``{"max_connections": "3"}``), over the fast defaults.
     """
 
-    def __init__(self, bindir: Path | None = None, settings: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        bindir: Path | None = None,
+        settings: Mapping[str, str] | None = None,
+        *,
+        markers: MarkerBook | None = None,
+    ) -> None:
         self.bindir = bindir or find_bindir()
         self.settings = {**_FAST_SETTINGS, **(settings or {})}
         self.user = cluster_user()
+        self.markers = markers or MarkerBook.default()
         self.root = Path(tempfile.mkdtemp(prefix="runner-pg-"))
         self.data = self.root / "data"
         self.port = 5432  # unix socket only, in a private directory: no clash possible
         self.url = f"postgresql://{SUPERUSER}@/postgres?host={self.root}&port={self.port}"
+        self.marker = Marker.new(
+            "local",
+            root=str(self.root),
+            os_user=self.user.uid if self.user else None,
+            bindir=str(self.bindir),
+        )
+        try:
+            self.marker_path: Path | None = self.markers.write(self.marker)
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     def _run(self, *args: str) -> None:
         kwargs: dict[str, object] = {"capture_output": True, "text": True, "check": False}
@@ -149,54 +183,44 @@ class LocalCluster:
             *([] if action == "stop" else ["-o", options]),
             action,
         )
+        pid = postmaster_pid(self.root)
+        if action != "stop" and pid and self.marker_path is not None:
+            self.marker = self.markers.update(self.marker_path, self.marker, postmaster_pid=pid)
 
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             with suppress(ThrowawayError):
                 self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_cluster(self.marker)
+        if self.marker_path is not None:
+            self.markers.remove(self.marker_path)
+            self.marker_path = None
 
 
-def docker_unavailable_reason() -> str | None:
-    """None when a Docker engine answers; otherwise why not (shown when tests skip)."""
+def postmaster_pid(root: Path) -> int | None:
+    """The pid in ``data/postmaster.pid`` (its first line), while the server runs."""
     try:
-        import docker
-
-        docker.from_env(timeout=3).ping()
-    except Exception as exc:  # DockerException, connection refused, no socket, no package
-        return f"no Docker engine answers ({type(exc).__name__}: {str(exc)[:160]})"
-    return None
+        first = (root / "data" / "postmaster.pid").read_text().split("\n", 1)[0].strip()
+    except OSError:
+        return None
+    return int(first) if first.isdigit() else None
 
 
-@contextmanager
-def docker_postgres(image: str = "postgres:15-alpine") -> Iterator[str]:
-    from testcontainers.postgres import PostgresContainer
+def remove_cluster(marker: Marker) -> str:
+    """Stop a cluster's postmaster (immediate shutdown) if it still runs, and remove its directory.
 
-    with PostgresContainer(image, driver=None) as container:
-        yield container.get_connection_url()
-
-
-@contextmanager
-def throwaway_postgres(provider: str = "auto") -> Iterator[str]:
-    """Yield the URL of a fresh PostgreSQL; ``provider`` is auto, local or docker."""
-    if provider not in ("auto", "local", "docker"):
-        raise ConfigError(f"Unknown throwaway provider {provider!r}; use auto, local or docker.")
-    use_local = provider == "local"
-    if provider == "auto":
-        try:
-            find_bindir()
-            use_local = True
-        except ConfigError:
-            use_local = docker_unavailable_reason() is not None
-    if not use_local:
-        reason = docker_unavailable_reason()
-        if reason:
-            raise ConfigError(f"A throwaway container was asked for, but {reason}.")
-        with docker_postgres() as url:
-            yield url
-        return
-    cluster = LocalCluster()
-    try:
-        yield cluster.start()
-    finally:
-        cluster.stop()
+    Only a process that the cluster's own ``postmaster.pid`` names, and whose command line names its
+    data directory, is signalled: never a stranger that was given the same pid later.
+    """
+    root = Path(str(marker.root))
+    if not root.name.startswith("runner-pg-"):
+        return f"{root} is not a throwaway cluster's directory; left alone"
+    said = []
+    pid = postmaster_pid(root) or marker.postmaster_pid
+    line = command_line(pid) if pid else None
+    if pid and exists(pid) and postmaster_pid(root) == pid and (line is None or str(root) in line):
+        said.append(f"postmaster {pid} stopped" if end_process(pid) else f"postmaster {pid} would not stop")
+    if root.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        said.append(f"{root} removed" if not root.exists() else f"{root} could not be removed")
+    return "; ".join(said) or "nothing was left"
