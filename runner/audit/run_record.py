@@ -145,7 +145,12 @@ class RunRecord:
     @property
     def config(self) -> str | None:
         """The alembic.ini the run used, where the log names it."""
-        return self.started.get("config") or self.first("playbook_loaded").get("alembic_config")
+        request = self.started.get("request") or {}
+        return (
+            request.get("config")
+            or self.started.get("config")
+            or self.first("playbook_loaded").get("alembic_config")
+        )
 
     # -- what the run came to ------------------------------------------------------------------
     @property

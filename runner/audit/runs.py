@@ -1,99 +1,93 @@
-"""The runs an audit log holds, each as the story its events tell: asked for how, ended how, stopped where.
+"""The runs an audit log holds, read for continuing one: asked for how, ended how, stopped where.
 
-``runner resume`` reads the run it continues from here, and ``status`` and the
-report can ask the same questions. A run whose log has no ``run_finished`` or
-``run_halted`` never ended: its process was killed, or its host went away.
+``runner resume`` reads the run it continues from here, on top of the same
+``RunRecord`` the reports use. A run whose log has no ending event never ended:
+its process was killed, or its host went away.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runner.audit.reader import read_events
-
-_STEP_ENDS = ("step_applied", "step_reverted", "step_failed")
+from runner.audit.run_record import STEP_ENDS, Event, RunRecord, runs_in
 
 
 @dataclass(frozen=True)
 class LoggedRun:
-    run_id: str
-    events: tuple[Mapping[str, Any], ...]
-
-    def first(self, name: str) -> Mapping[str, Any] | None:
-        return next((e for e in self.events if e.get("event") == name), None)
-
-    def last(self, name: str) -> Mapping[str, Any] | None:
-        return next((e for e in reversed(self.events) if e.get("event") == name), None)
+    record: RunRecord
 
     @property
-    def ending(self) -> Mapping[str, Any] | None:
-        """``run_finished`` or ``run_halted``; None for a run that never ended."""
-        return self.last("run_finished") or self.last("run_halted")
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    def first(self, name: str) -> Event:
+        return self.record.first(name)
+
+    def last(self, name: str) -> Event:
+        found = self.record.named(name)
+        return found[-1] if found else {}
 
     @property
     def status(self) -> str:
         """done, nothing_to_do, halted, refused, rolled_back, restore_required, unreachable; or killed."""
-        if self.ending is not None:
-            return str(self.ending.get("status"))
-        return "refused" if self.last("run_refused") is not None else "killed"
+        if not self.record.finished:
+            return "killed"
+        ending = self.record.ending
+        return "refused" if ending["event"] == "run_refused" else str(ending.get("status"))
+
+    @property
+    def ending(self) -> Event:
+        return self.record.ending if self.record.finished else {}
 
     @property
     def request(self) -> Mapping[str, Any]:
-        started = self.first("run_started") or {}
-        request = started.get("request")
+        request = self.first("run_started").get("request")
         return request if isinstance(request, Mapping) else {}
 
     @property
     def target(self) -> str | None:
-        started = self.first("run_started") or {}
-        return started.get("target")
+        return self.first("run_started").get("target")
 
     @property
     def server(self) -> Mapping[str, Any]:
-        locked = self.first("run_lock_acquired") or {}
-        server = locked.get("server")
+        server = self.first("run_lock_acquired").get("server")
         return server if isinstance(server, Mapping) else {}
 
     @property
     def snapshot_id(self) -> str | None:
-        available = self.last("snapshot_available") or {}
-        found = available.get("snapshot_id") or available.get("identifier")
+        found = self.last("snapshot_available").get("snapshot_id")
         return str(found) if found else None
 
     @property
     def last_hash(self) -> str:
-        return str(self.events[-1].get("hash", ""))
+        return str(self.record.last.get("hash", ""))
 
     @property
-    def step_in_flight(self) -> str | None:
-        """The step the run had started and not finished when its log ends (its last attempt)."""
-        for event in reversed(self.events):
-            if event.get("event") in _STEP_ENDS:
+    def in_flight(self) -> Event | None:
+        """The ``step_started`` of the step the run had not finished when its log ends."""
+        for event in reversed(self.record.events):
+            if event["event"] in STEP_ENDS:
                 return None
-            if event.get("event") == "step_started":
-                return str(event.get("revision"))
+            if event["event"] == "step_started":
+                return event
         return None
 
     @property
-    def direction_in_flight(self) -> str | None:
-        started = self.last("step_started")
-        return str(started.get("direction")) if started and self.step_in_flight else None
+    def step_in_flight(self) -> str | None:
+        started = self.in_flight
+        return str(started["revision"]) if started else None
 
     @property
-    def applied(self) -> list[str]:
-        return [str(e.get("revision")) for e in self.events if e.get("event") == "step_applied"]
+    def direction_in_flight(self) -> str | None:
+        started = self.in_flight
+        return str(started.get("direction", "upgrade")) if started else None
 
 
 def logged_runs(path: str | Path) -> list[LoggedRun]:
     """Every run in the log at ``path``, in the order they started."""
-    return group(read_events(path))
-
-
-def group(events: Sequence[Mapping[str, Any]]) -> list[LoggedRun]:
-    runs: dict[str, list[Mapping[str, Any]]] = {}
-    for event in events:
-        runs.setdefault(str(event.get("run_id")), []).append(event)
-    return [LoggedRun(run_id, tuple(found)) for run_id, found in runs.items()]
+    events = read_events(path)
+    return [LoggedRun(RunRecord.of(events, run_id)) for run_id in runs_in(events)]

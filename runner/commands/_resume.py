@@ -83,7 +83,7 @@ def _the_run(audit_log: Path, run_id: str | None) -> LoggedRun:
             "says the run did can't be trusted.",
             next_step=f"runner audit verify {audit_log}; runner status shows where the database is.",
         )
-    runs = [run for run in logged_runs(audit_log) if run.first("run_started") is not None]
+    runs = [run for run in logged_runs(audit_log) if run.first("run_started")]
     if run_id is not None:
         runs = [run for run in runs if run.run_id == run_id]
         if not runs:
@@ -106,7 +106,7 @@ def _refuse_unresumable(dead: LoggedRun, audit_log: Path) -> None:
                 next_step="run the original apply command again; it continues from the current revision.",
             )
         return
-    ending = dead.ending or {}
+    ending = dead.ending
     why = {
         "done": "it finished: there is nothing to resume",
         "nothing_to_do": "it found nothing to do",
