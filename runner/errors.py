@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     UNREACHABLE = 6  # database or AWS could not be reached
     RESTORE_REQUIRED = 7
     DRIFT_FOUND = 8  # runner drift: the schemas differ, or a pending step conflicts with the source
+    DRILL_MISMATCH = 9  # runner rehearse: a downgrade did not restore the schema it started from
     INTERNAL = 70
 
 

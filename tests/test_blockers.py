@@ -144,7 +144,7 @@ def test_without_a_blockers_section_they_are_reported_and_the_lock_timeout_decid
     log = events(tmp_path / "audit.jsonl")
     (found,) = named(log, "blockers_found")
     assert found["wait_ms"] == 0 and found["sessions"][0]["application_name"] == "billing"
-    assert named(log, "blockers_remain")[0]["then"] == "go"
+    assert not named(log, "blockers_remain")  # nothing waited for: the report is the whole watch
     assert named(log, "lock_timeout_hit")
     billing.close()
 

@@ -116,7 +116,8 @@ _LINES: dict[str, Callable[[Fields], str | None]] = {
         f"blocked by {_blockers(e)}"
     ),
     "blockers_found": lambda e: (
-        f"  in the way of {e['revision']}: {_in_the_way(e.get('sessions'))}; waiting up to {e['wait_ms']} ms"
+        f"  in the way of {e['revision']}: {_in_the_way(e.get('sessions'))}; "
+        + (f"waiting up to {e['wait_ms']} ms" if e.get("wait_ms") else "the lock_timeout decides")
     ),
     "blocker_terminated": lambda e: f"  ended {_in_the_way(e.get('session'))} (blockers.terminate)",
     "blocker_not_terminated": lambda e: f"  could not end {_in_the_way(e.get('session'))}: {e.get('why')}",
@@ -124,6 +125,21 @@ _LINES: dict[str, Callable[[Fields], str | None]] = {
     "blockers_remain": lambda e: (
         f"  still in the way of {e['revision']} after {e['waited_ms']} ms: {_in_the_way(e.get('sessions'))}; "
         + ("halting before it" if e.get("then") == "halt" else "going ahead; the lock_timeout decides")
+    ),
+    "rehearsal_prepared": lambda e: (
+        f"rehearsal on {e['target']}: "
+        + "; ".join(str(n) for n in e.get("notes") or [])
+        + (f"; {e['held_lock']}" if e.get("held_lock") else "")
+    ),
+    "drill_skipped": lambda e: f"rollback drill skipped: {e['reason']}",
+    "run_resumed": lambda e: (
+        f"resuming run {e['resumed_run_id']} ({e['ended']}"
+        + (f", stopped in {e['step_in_flight']}" if e.get("step_in_flight") else "")
+        + ")"
+    ),
+    "dead_run_session_ended": lambda e: f"  ended the dead run's session {e['session'].get('pid')}",
+    "leftover_index_dropped": lambda e: (
+        f"  dropped {'the' if e.get('valid') else 'the INVALID'} index {e['index']} on {e['table']}: {e['why']}"
     ),
     "retry_scheduled": lambda e: (
         f"  retrying {e['revision']} in {e['wait_s']}s (attempt {e['attempt']} of {e['max_attempts']})"

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from runner.aws import identity
 from runner.aws.identity import EndpointProof, Resolver, prove_endpoint, system_resolver
 from runner.aws.snapshot import RunFacts, SnapshotRecord, reuse_snapshot, take_snapshot, utc_now
 from runner.aws.snapshot_kinds import kind_for
@@ -46,19 +47,23 @@ def anchor_run(
     now: Callable[[], datetime] = utc_now,
     delay_s: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    stand_in: bool = False,
 ) -> Anchor:
     """Prove, then snapshot: ``snapshot_id`` (or the playbook's reuse.snapshot_id) reuses instead of taking one."""
     kind = kind_for(spec)
     source = spec.rds_instance or spec.aurora_cluster or ""
-    proof = prove_endpoint(
-        rds,
-        kind.source_kind,
-        source,
-        host,
-        aliases=spec.endpoint_aliases,
-        server_addr=server_addr,
-        resolver=resolver,
-    )
+    if stand_in:  # a rehearsal: the throwaway database plays the source
+        proof = identity.stand_in(rds, kind.source_kind, source, host)
+    else:
+        proof = prove_endpoint(
+            rds,
+            kind.source_kind,
+            source,
+            host,
+            aliases=spec.endpoint_aliases,
+            server_addr=server_addr,
+            resolver=resolver,
+        )
     if on_proof is not None:
         on_proof(proof)
     reuse = snapshot_id or spec.reuse_snapshot_id

@@ -50,6 +50,7 @@ class HealthContext:
     clients: ClientFactory | None = None  # for cloudwatch; None: metric checks fail saying so
     now: Callable[[], datetime] = _utc_now
     urlopen: Opener = field(default=urllib.request.urlopen)
+    skipped: str | None = None  # why health checks are not run (a rehearsal has no application to ask)
 
 
 def is_health_check(check: Check) -> TypeGuard[HttpHealth | MetricHealth]:
@@ -59,6 +60,8 @@ def is_health_check(check: Check) -> TypeGuard[HttpHealth | MetricHealth]:
 
 def run_health_check(check: HttpHealth | MetricHealth, context: HealthContext) -> CheckResult:
     """Run one health check; a failure to get an answer is a failed check, never an exception."""
+    if context.skipped:
+        return CheckResult(check.label, True, check.expectation(), f"not run: {context.skipped}")
     if isinstance(check, HttpHealth):
         return check.evaluate(context.urlopen)
     try:

@@ -30,6 +30,7 @@ EQUAL = "equal"
 RESOLVES = "resolves"
 SERVER_ADDRESS = "server_address"
 ALIAS = "alias"
+STAND_IN = "stand_in"  # a rehearsal: its throwaway database stands in for the source moto plays
 
 
 def system_resolver(host: str) -> frozenset[str]:
@@ -64,9 +65,11 @@ class EndpointProof:
 
     @property
     def proven(self) -> bool:
-        return self.method != ALIAS
+        return self.method not in (ALIAS, STAND_IN)
 
     def describe(self) -> str:
+        if self.method == STAND_IN:
+            return f"{self.host} stands in for {self.source} in this rehearsal (not proven: AWS is moto here)"
         if self.method == ALIAS:
             return (
                 f"{self.host} is accepted as {self.source} because the playbook names it in "
@@ -107,6 +110,13 @@ def prove_endpoint(
     source = read_source(rds, kind, identifier)
     usable(source)
     return match_endpoint(source, host, aliases=aliases, server_addr=server_addr, resolver=resolver)
+
+
+def stand_in(rds: Any, kind: str, identifier: str, host: str) -> EndpointProof:
+    """A rehearsal's proof: the source exists and is usable; the throwaway database plays its part."""
+    source = read_source(rds, kind, identifier)
+    usable(source)
+    return EndpointProof(source.label(), host or "the throwaway database", STAND_IN, None)
 
 
 def usable(source: Source) -> None:

@@ -6,7 +6,7 @@ import signal
 
 import typer
 
-from runner.cli import apply, audit, drift, lint, plan, restore, resume, status
+from runner.cli import apply, audit, drift, lint, plan, rehearse, restore, resume, status
 from runner.cli import playbook as playbook_cli
 from runner.run import interrupts
 
@@ -24,6 +24,7 @@ app.command("apply")(apply.apply)
 app.command("lint")(lint.lint)
 app.command("restore")(restore.restore)
 app.command("resume")(resume.resume)
+app.command("rehearse")(rehearse.rehearse)
 app.command("drift")(drift.drift)
 app.add_typer(audit.app, name="audit")
 app.add_typer(playbook_cli.app, name="playbook")

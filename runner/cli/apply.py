@@ -236,17 +236,23 @@ def show_preview(preview: Preview) -> None:
 
 
 def watch_on_console(audit: AuditLog, json_output: bool) -> None:
-    """Print each event as it is written; a console that goes away is noted in the log, once."""
+    """Print each event as it is written (and, on a terminal, a live line for the step in flight); a
+    console that goes away is noted in the log, once."""
     from runner.cli.progress import console_listener
 
+    console = stderr if json_output else stdout
     audit.listeners.append(
         console_listener(
-            stderr if json_output else stdout,
+            console,
             on_lost=lambda: audit.emit(
                 "console_lost", detail="the console's reader went away; output stopped"
             ),
         )
     )
+    if console.is_terminal and not json_output:
+        from runner.cli.live import live_listener
+
+        audit.listeners.append(live_listener(console))
 
 
 def report(result: RunResult, audit_log: Path, json_output: bool) -> None:

@@ -210,6 +210,22 @@ def resolve_target(
     return target
 
 
+def url_option(spec: str, option: str) -> DatabaseTarget:
+    """``env:VAR`` (the variable holds the URL) or a URL without a password, as an option's value."""
+    from runner.drift.command import ENV_PREFIX, resolve
+
+    if spec.startswith(ENV_PREFIX):
+        return resolve(spec)
+    found = resolve_target(
+        spec,
+        option=option,
+        instead="Put the URL in an environment variable and pass env:VAR, or the password in PGPASSWORD or "
+        "~/.pgpass.",
+    )
+    assert found is not None
+    return found
+
+
 def given_options(ctx: typer.Context) -> list[str]:
     """The options the operator typed on the command line (not defaults, not the environment)."""
     given = []

@@ -22,8 +22,8 @@ from runner.cli.common import (
     WrapperOption,
     boundary,
     print_json,
-    resolve_target,
     stdout,
+    url_option,
 )
 from runner.database.connections import VersionTable
 from runner.errors import ConfigError
@@ -32,9 +32,6 @@ from runner.redact import redact
 from runner.target import DatabaseTarget
 
 _SIDE_HELP = "env:VAR (an environment variable that holds the URL) or a URL without a password"
-_NO_PASSWORD = (
-    "Put the URL in an environment variable and pass env:VAR, or the password in PGPASSWORD or ~/.pgpass."
-)
 
 
 def drift(
@@ -95,13 +92,7 @@ def drift(
 
 
 def _side(spec: str, name: str) -> DatabaseTarget:
-    from runner.drift.command import ENV_PREFIX, resolve
-
-    if spec.startswith(ENV_PREFIX):
-        return resolve(spec)
-    found = resolve_target(spec, option=name, instead=_NO_PASSWORD)
-    assert found is not None
-    return found
+    return url_option(spec, name)
 
 
 def _label(spec: str | None, target: DatabaseTarget | None) -> str:

@@ -14,9 +14,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from runner.commands._apply import Interaction, Preview, World, apply, refusals_audited
+    from runner.commands._apply import Extension, Interaction, Preview, World, apply, refusals_audited
     from runner.commands._lint import LintResult, lint
     from runner.commands._plan import PlanResult, plan
+    from runner.commands._rehearse import Rehearsal, RehearsalOptions, rehearse
     from runner.commands._resume import resume
     from runner.commands._status import environments, status
 
@@ -33,18 +34,26 @@ _HOME = {
     "World": "_apply",
     "refusals_audited": "_apply",
     "resume": "_resume",
+    "rehearse": "_rehearse",
+    "Rehearsal": "_rehearse",
+    "RehearsalOptions": "_rehearse",
+    "Extension": "_apply",
 }
 __all__ = [
+    "Extension",
     "Interaction",
     "LintResult",
     "PlanResult",
     "Preview",
+    "Rehearsal",
+    "RehearsalOptions",
     "World",
     "apply",
     "environments",
     "lint",
     "plan",
     "refusals_audited",
+    "rehearse",
     "resume",
     "status",
 ]

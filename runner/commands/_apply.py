@@ -58,6 +58,17 @@ class Interaction:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """What a caller adds to a run (a rehearsal): hooks around apply's own, and work after the run ends,
+    in the same audit log and inside env.py's wrapper (a rollback drill)."""
+
+    before: Callable[[AuditLog], None] = field(default=lambda audit: None)  # first, in the run's log
+    around: Callable[[RunHooks], RunHooks] = field(default=lambda hooks: hooks)
+    after: Callable[[RunResult, AuditLog, Opened], None] = field(default=lambda result, audit, opened: None)
+    own_target: bool = False  # the caller made the target (a throwaway): the playbook's url_env is not read
+
+
+@dataclass(frozen=True)
 class World:
     """How the run reaches AWS and names: seams a test or a rehearsal fills (moto, a resolver of its own)."""
 
@@ -65,6 +76,8 @@ class World:
         None  # None: boto3's usual chain (region from the playbook or the environment)
     )
     resolver: Resolver | None = None  # None: the system's DNS
+    rehearsal: str | None = None  # set (why) in a rehearsal: the throwaway database stands in for the
+    # source in the endpoint proof, and health checks are not run (no application stands behind it)
 
     def clients(self, request: RunRequest) -> ClientFactory:
         """The AWS clients this run uses (made on first use: a run without AWS never builds one)."""
@@ -82,6 +95,7 @@ def apply(
     *,
     world: World | None = None,
     sleep: Callable[[float], None] | None = None,
+    extension: Extension | None = None,
 ) -> RunResult:
     """Run ``request``; a RunResult for every run that started, a RunnerError for one that was refused."""
     settings = request.run_settings()  # refuses a request without a target
@@ -90,8 +104,12 @@ def apply(
         ui.watch(audit)
         reach = world or World()
         aws = reach.clients(request)
+        extra = extension or Extension()
+        extra.before(audit)
         return within_project(
-            request, lambda opened: _run(request, settings, opened, audit, ui, reach, aws, sleep)
+            request,
+            lambda opened: _run(request, settings, opened, audit, ui, reach, aws, sleep, extra),
+            need_target=not extra.own_target,
         )
 
 
@@ -104,11 +122,12 @@ def _run(
     world: World,
     aws: ClientFactory,
     sleep: Callable[[float], None] | None,
+    extension: Extension,
 ) -> RunResult:
     project = opened.project
     project.resolve(request.to)  # an unknown or ambiguous target revision is refused before connecting
     found = read_status(project, request.target, to=request.to, version_table=request.version_table)
-    hooks = _hooks(request, opened, aws)
+    hooks = _hooks(request, opened, aws, skipped=world.rehearsal)
     if found.pending:
         refusal = _off_the_playbook(hooks, found)
         if refusal is not None:
@@ -117,14 +136,26 @@ def _run(
     confirmed = confirm(request, len(found.pending), ui.prompt)
     if found.pending:
         notify_start(request, audit, aws, ",".join(found.current) or None)
-    anchor = anchoring(request, aws, progress=ui.snapshot_progress, resolver=world.resolver)
-    executor = Executor(
-        project, settings, audit, hooks=hooks, confirmed=confirmed, anchor=anchor, sleep=sleep
+    anchor = anchoring(
+        request, aws, progress=ui.snapshot_progress, resolver=world.resolver, stand_in=bool(world.rehearsal)
     )
-    return executor.apply()
+    executor = Executor(
+        project,
+        settings,
+        audit,
+        hooks=extension.around(hooks),
+        confirmed=confirmed,
+        anchor=anchor,
+        sleep=sleep,
+    )
+    result = executor.apply()
+    extension.after(result, audit, opened)
+    return result
 
 
-def _hooks(request: RunRequest, opened: Opened, aws: ClientFactory) -> StandardHooks | PlaybookHooks:
+def _hooks(
+    request: RunRequest, opened: Opened, aws: ClientFactory, *, skipped: str | None = None
+) -> StandardHooks | PlaybookHooks:
     from runner.lint.estimate import read_calibration
 
     calibration = read_calibration(request.rehearsal_log) if request.rehearsal_log else None
@@ -139,7 +170,7 @@ def _hooks(request: RunRequest, opened: Opened, aws: ClientFactory) -> StandardH
         opened.project,
         override=request.window_override,
         risk=risk,
-        health=HealthContext(clients=aws),
+        health=HealthContext(clients=aws, skipped=skipped),
     )
 
 

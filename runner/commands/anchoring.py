@@ -30,6 +30,7 @@ def anchoring(
     *,
     progress: Callable[[Progress], None] | None = None,
     resolver: Resolver | None = None,
+    stand_in: bool = False,
 ) -> Anchoring | None:
     """What the run calls before its first step; None when the playbook asks for no snapshot."""
     book = request.playbook
@@ -71,6 +72,7 @@ def anchoring(
             resolver=resolver or system_resolver,
             on_proof=lambda proof: view.audit.emit("endpoint_proven", **proof.as_event()),
             on_progress=progress,
+            stand_in=stand_in,
         )
         view.audit.emit("snapshot_available", **anchored.snapshot.as_event())
         return SnapshotRef(anchored.snapshot.identifier, anchored.snapshot.arn)

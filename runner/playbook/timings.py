@@ -23,13 +23,16 @@ from runner.playbook.book import Playbook
 class Estimate:
     ms: int
     source: str  # where the number comes from, in words
+    rehearsed_ms: int | None = None  # what the rehearsal measured, when it timed the step
 
     def describe(self) -> str:
         return f"{format_ms(self.ms)} ({self.source})"
 
     def short(self) -> str:
-        """For a table cell: the number and one word for where it comes from."""
-        return f"{format_ms(self.ms)} ({self.source.split()[0]})"
+        """For a table cell: the number, one word for where it comes from, and the rehearsed time."""
+        word = self.source.split()[0]
+        rehearsed = f", rehearsed {format_ms(self.rehearsed_ms)}" if self.rehearsed_ms is not None else ""
+        return f"{format_ms(self.ms)} ({word}{rehearsed if word != 'rehearsal' else ''})"
 
 
 class Estimator:
@@ -47,9 +50,10 @@ class Estimator:
             factor = timings.safety_factor
             scaled = max(1, math.ceil(self.measured[revision] * factor))
             source = f"rehearsal {format_ms(self.measured[revision])} x {factor:g}"
+            measured = self.measured[revision]
             if given is not None and given > scaled:
-                return Estimate(given, f"playbook estimate, above the {source}")
-            return Estimate(scaled, source)
+                return Estimate(given, f"playbook estimate, above the {source}", measured)
+            return Estimate(scaled, source, measured)
         if given is not None:
             return Estimate(given, "playbook estimate")
         return Estimate(timings.default_estimate_ms, "default estimate, not rehearsed")
