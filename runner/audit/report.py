@@ -23,7 +23,7 @@ def runs_in(events: Sequence[Event]) -> list[str]:
 
 def render_markdown(events: Sequence[Event], run_id: str, *, chain_note: str | None = None) -> str:
     """The runbook report of one run, as Markdown."""
-    mine = [e for e in events if e["run_id"] == run_id]
+    mine = [e for e in events if str(e["run_id"]) == run_id]
     if not mine:
         raise ValueError(f"run {run_id} is not in this log")
     first = {e["event"]: e for e in reversed(mine)}  # the first event of each name
@@ -38,7 +38,8 @@ def render_markdown(events: Sequence[Event], run_id: str, *, chain_note: str | N
         lines += ["## Next step", "", str(last["next_step"]), ""]
     lines += ["## Integrity", ""]
     lines.append(
-        f"Events {mine[0]['seq']}-{mine[-1]['seq']} of this run; the last one hashes to `{mine[-1]['hash']}`."
+        f"Events {mine[0].get('seq')}-{mine[-1].get('seq')} of this run; the last one hashes to "
+        f"`{mine[-1].get('hash')}`."
     )
     if chain_note:
         lines.append(chain_note)
@@ -49,7 +50,7 @@ def _summary(mine: Sequence[Event], first: dict[str, Event], last: Event) -> lis
     started = first.get("run_started", mine[0])
     recorded = first.get("revision_recorded", {})
     lock = first.get("run_lock_acquired", {})
-    server = lock.get("server") or {}
+    server = lock.get("server") if isinstance(lock.get("server"), dict) else {}
     final = last.get("final_heads")
     rows = [
         ("Target", started.get("target")),
@@ -92,8 +93,8 @@ def _where_it_stopped(mine: Sequence[Event]) -> str:
     finished = [e for e in later if e["event"] in ended and e.get("revision") == current["revision"]]
     direction = f" ({current.get('direction', 'upgrade')})"
     if finished:
-        return f"stopped after {current['revision']}{direction}, before its next step"
-    return f"stopped during {current['revision']}{direction}"
+        return f"stopped after {current.get('revision')}{direction}, before its next step"
+    return f"stopped during {current.get('revision')}{direction}"
 
 
 def _steps(mine: Sequence[Event]) -> list[str]:
@@ -138,7 +139,9 @@ _ATTENTION = {
 
 
 def _attention(mine: Sequence[Event]) -> list[str]:
-    notes = [f"- {e['ts']} {(describe(e) or e['event']).strip()}" for e in mine if e["event"] in _ATTENTION]
+    notes = [
+        f"- {e.get('ts')} {(describe(e) or e['event']).strip()}" for e in mine if e["event"] in _ATTENTION
+    ]
     return ["## What needed attention", "", *notes, ""] if notes else []
 
 
@@ -146,18 +149,26 @@ def _statements(mine: Sequence[Event]) -> list[str]:
     lines = ["## Statements", ""]
     found = False
     for event in mine:
-        statements = event.get("statements") or []
-        if not statements:
+        statements = event.get("statements")
+        if not statements or not isinstance(statements, list):
             continue
         found = True
         lines += [f"### {event.get('revision')} ({event['event']})", "", "```sql"]
-        lines += [f"{s['sql'].rstrip(';')};  -- {s['ms']} ms" for s in statements]
+        lines += [_statement(s) for s in statements]
         lines += ["```", ""]
     return lines if found else []
 
 
+def _statement(statement: Any) -> str:
+    if not isinstance(statement, dict):
+        return f"{statement};"
+    return f"{str(statement.get('sql')).rstrip(';')};  -- {statement.get('ms')} ms"
+
+
 def _heads(heads: Any) -> str:
-    return ", ".join(heads) if heads else "<base>"
+    if isinstance(heads, list):
+        return ", ".join(str(h) for h in heads) or "<base>"
+    return str(heads) if heads else "<base>"
 
 
 def _duration(start: Any, end: Any) -> str:
