@@ -196,11 +196,11 @@ def _corrupt(draw: st.DrawFn, data: bytes, how: str) -> bytes:
         at = draw(st.integers(0, len(data)))
         return data[:at] + draw(st.sampled_from((b"\xff", b"\xc3\x28", b"\xed\xa0\x80"))) + data[at:]
     if how in ("edit keeping the hash", "edit and re-hash"):
-        return _edited(draw, lines, index, rehash=how == "edit and re-hash")
+        return edit_record(draw, lines, index, rehash=how == "edit and re-hash")
     return data
 
 
-def _edited(draw: st.DrawFn, lines: list[bytes], index: int, *, rehash: bool) -> bytes:
+def edit_record(draw: st.DrawFn, lines: list[bytes], index: int, *, rehash: bool) -> bytes:
     """One record's field set to an odd value; with ``rehash``, the chain rebuilt from there on."""
     try:
         record = json.loads(lines[index])
