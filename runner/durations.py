@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -17,7 +18,10 @@ def parse_ms(text: str | int | float, *, default_unit: str = "ms") -> int:
         raise ValueError(f"{text!r} is not a duration such as 500ms, 2s or 5min")
     number, unit = float(match[1]), match[2] or default_unit
     unit = "min" if unit == "m" else unit
-    return round(number * _UNITS_MS[unit])
+    ms = number * _UNITS_MS[unit]
+    if not math.isfinite(ms):  # 400 nines: float() says infinity, which no limit can be
+        raise ValueError(f"{text!r} is too large a number to be a duration")
+    return round(ms)
 
 
 def format_ms(ms: int | float) -> str:

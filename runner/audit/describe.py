@@ -176,6 +176,15 @@ _LINES: dict[str, Callable[[Fields], str | None]] = {
 
 
 def describe(event: Fields) -> str | None:
-    """The event in one sentence; None for an event nobody needs to read as it happens."""
+    """The event in one sentence; None for an event nobody needs to read as it happens.
+
+    None too for an event whose fields are not what the runner writes (a damaged
+    or hand-made log whose chain was re-hashed): the report then names the event.
+    """
     render = _LINES.get(str(event.get("event")))
-    return render(event) if render else None
+    if render is None:
+        return None
+    try:
+        return render(event)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        return None

@@ -57,15 +57,19 @@ def records(lines: Sequence[str]) -> Iterator[tuple[int, dict[str, Any] | None]]
             continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             yield number, None
             continue
         yield number, record if isinstance(record, dict) else None
 
 
 def events_of(lines: Sequence[str]) -> list[dict[str, Any]]:
-    """Every readable event, in order; a damaged line is skipped (``verify`` names it)."""
-    return [record for _number, record in records(lines) if record is not None and "run_id" in record]
+    """Every readable event (a run id and an event name), in order; a damaged line is skipped (``verify`` names it)."""
+    return [
+        record
+        for _number, record in records(lines)
+        if record is not None and "run_id" in record and isinstance(record.get("event"), str)
+    ]
 
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:

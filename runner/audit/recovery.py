@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from runner.audit.run_record import RunRecord, heads_text, timestamp
+from runner.audit.run_record import RunRecord, heads_text, readable_time, timestamp
 from runner.aws import identifiers
 
 CONFIG_PLACEHOLDER = "alembic.ini"
@@ -94,7 +95,10 @@ def _restore(record: RunRecord, log: str | None) -> tuple[tuple[str, ...], str]:
     if not snapshot or not snapshot.get("snapshot_id"):
         return (), "No snapshot was taken for this run: there is nothing to restore from."
     source = str(snapshot.get("source") or "the-database")
-    new = identifiers.restored_identifier(source, timestamp(snapshot.get("ts")))
+    taken = str(snapshot.get("ts"))
+    new = identifiers.restored_identifier(
+        source, timestamp(taken) if readable_time(taken) else datetime.now(UTC)
+    )
     path = shlex.quote(log or "RUN.jsonl")
     noun = "cluster" if snapshot.get("snapshot_kind") == "db-cluster-snapshot" else "instance"
     return (

@@ -61,7 +61,7 @@ def _steps(record: RunRecord) -> list[str]:
 
 
 def _attention(record: RunRecord) -> list[str]:
-    notes = [f"- {ts} {text}" for ts, text in record.attention()]
+    notes = ["- " + " ".join(part for part in (ts, text) if part) for ts, text in record.attention()]
     return ["## What needed attention", "", *notes, ""] if notes else []
 
 

@@ -43,6 +43,55 @@ ATTENTION = {
 }
 
 
+# The fields every reader of a record may take for granted; a damaged or forged record gets them here.
+_ALWAYS = {"ts": "", "event": "", "seq": None, "hash": ""}
+
+
+# Fields the readers look into, with the shape a runner writes them in; a record whose field has another
+# shape (a damaged or forged log that still verifies) is read as if the field were missing.
+_MAPPINGS = ("server", "request", "counts", "session", "upgrade_again", "timeouts", "lock_retry", "versions")
+_LISTS = ("final_heads", "prior_heads", "notes", "differences", "blocked_by")
+_LISTS_OF_MAPPINGS = ("blockers", "statements", "steps", "sessions", "details")
+
+
+def _normal(event: Event) -> Event:
+    """``event`` with the fields every record has, as text, and the fields readers look into in their shape."""
+    fixed = {**_ALWAYS, **event}
+    for name in ("ts", "event", "hash"):
+        fixed[name] = str(fixed[name]) if fixed[name] is not None else ""
+    for name in _MAPPINGS:
+        if name in fixed and not isinstance(fixed[name], dict):
+            del fixed[name]
+    for name in (*_LISTS, *_LISTS_OF_MAPPINGS):
+        if name in fixed and not isinstance(fixed[name], list):
+            del fixed[name]
+    for name in _LISTS_OF_MAPPINGS:
+        if name in fixed:
+            fixed[name] = [item for item in fixed[name] if isinstance(item, dict)]
+    return fixed
+
+
+def _timed(events: tuple[Event, ...]) -> tuple[Event, ...]:
+    """A record whose time can't be read takes the time before it (or after it, for the first ones)."""
+    good = [e["ts"] for e in events if readable_time(e["ts"])]
+    last = good[0] if good else ""  # no time at all: shown as none, and no timeline is drawn
+    timed = []
+    for event in events:
+        if readable_time(event["ts"]):
+            last = event["ts"]
+        else:
+            event = {**event, "ts": last}
+        timed.append(event)
+    return tuple(timed)
+
+
+def readable_time(value: str) -> bool:
+    try:
+        return timestamp(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
 def runs_in(events: Sequence[Event]) -> list[str]:
     return list(dict.fromkeys(str(e["run_id"]) for e in events))
 
@@ -97,7 +146,7 @@ class RunRecord:
 
     @classmethod
     def of(cls, events: Sequence[Event], run_id: str) -> RunRecord:
-        mine = tuple(scrubbed(e) for e in events if e["run_id"] == run_id)
+        mine = _timed(tuple(_normal(scrubbed(e)) for e in events if str(e.get("run_id")) == run_id))
         if not mine:
             raise ValueError(f"run {run_id} is not in this log")
         return cls(run_id, mine)

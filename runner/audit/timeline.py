@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from runner.audit.run_record import STEP_ENDS, Event, RunRecord, timestamp
+from runner.audit.run_record import STEP_ENDS, Event, RunRecord, readable_time, timestamp
 from runner.durations import parse_ms
 
 WIDTH = 960
@@ -107,7 +107,7 @@ def _waited(hit: Event) -> int:
 def layout(record: RunRecord) -> Timeline | None:
     """The timeline of ``record``; None when no step was started."""
     started = record.named("step_started")
-    if not started:
+    if not started or not readable_time(record.events[0]["ts"]):
         return None
     zero = timestamp(record.events[0]["ts"])
     at = {id(e): (timestamp(e["ts"]) - zero).total_seconds() * 1000 for e in record.events}

@@ -26,6 +26,13 @@ INSTANCE_MAX = 63  # DB instance and DB cluster identifiers
 _INVALID = re.compile(r"[^a-z0-9-]+")
 _HYPHENS = re.compile(r"-{2,}")
 _VALID = re.compile(r"^[a-z](?!.*--)[a-z0-9-]*(?<!-)$")
+_SNAPSHOT_ID = re.compile(r"^(rds:)?[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)$")
+SNAPSHOT_ID_RULE = "a letter, then letters, digits and single hyphens, not ending in a hyphen; rds: first for an automated snapshot"
+
+
+def is_snapshot_id(text: str) -> bool:
+    """Whether ``text`` can name an existing DB or cluster snapshot (``snapshot.reuse.snapshot_id``, ``--snapshot-id``)."""
+    return bool(_SNAPSHOT_ID.match(text))
 
 
 def is_valid(identifier: str, limit: int) -> bool:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from runner.aws.identifiers import template_problem
+from runner.aws.identifiers import SNAPSHOT_ID_RULE, is_snapshot_id, template_problem
 from runner.aws.urls import safe_url
 from runner.durations import format_ms
 from runner.playbook.model import PlaybookModel
@@ -20,7 +20,6 @@ from runner.playbook.problems import Problem
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _RDS_ID = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
-_SNAPSHOT_ID = re.compile(r"^(rds:)?[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)$")
 _HOST = re.compile(
     r"^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)$"
 )
@@ -110,11 +109,10 @@ def _snapshot_naming(model: PlaybookModel) -> Iterator[Problem]:
     reuse = snapshot.reuse
     if reuse is None:
         return
-    if reuse.snapshot_id is not None and not _SNAPSHOT_ID.match(reuse.snapshot_id):
+    if reuse.snapshot_id is not None and not is_snapshot_id(reuse.snapshot_id):
         yield Problem(
             ("snapshot", "reuse", "snapshot_id"),
-            f"{reuse.snapshot_id!r} is not an RDS snapshot identifier (a letter, then letters, digits and single "
-            "hyphens, not ending in a hyphen; rds: first for an automated snapshot)",
+            f"{reuse.snapshot_id!r} is not an RDS snapshot identifier ({SNAPSHOT_ID_RULE})",
         )
     if reuse.max_age is None:
         yield Problem(

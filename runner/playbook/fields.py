@@ -57,7 +57,12 @@ def _duration(value: Any, *, zero_ok: bool) -> int:
         raise PydanticCustomError(
             "duration", "{found} is not a duration such as 500ms, 2s, 5min or 1h", {"found": shown}
         )
-    ms = parse_ms(value)
+    try:
+        ms = parse_ms(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "duration", "{found} is too large a number to be a duration", {"found": shown}
+        ) from None
     if ms <= 0 and not zero_ok:
         raise PydanticCustomError(
             "duration",

@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from runner.playbook import consistency
@@ -33,7 +33,13 @@ TOP_LEVEL_KEYS = ", ".join(PlaybookModel.model_fields)
 
 
 class _Constructor(RoundTripConstructor):
-    """Numbers keep the text they were written as."""
+    """Numbers keep the text they were written as; a value YAML can't build is an error at its line."""
+
+    def construct_object(self, node: Any, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:  # 2026-13-45, an integer of 5000 digits
+            raise ConstructorError(None, None, _unreadable(node, exc), node.start_mark) from None
 
     def construct_yaml_int(self, node: Any) -> Any:
         value = super().construct_yaml_int(node)
@@ -41,6 +47,17 @@ class _Constructor(RoundTripConstructor):
 
     def construct_yaml_float(self, node: Any) -> Any:
         return RawFloat(float(super().construct_yaml_float(node)), str(node.value))
+
+
+def _unreadable(node: Any, exc: Exception) -> str:
+    text = str(node.value) if isinstance(node.value, str) else ""
+    shown = repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
+    reason = "it has too many digits" if "digits" in str(exc) else str(exc)
+    kind = node.tag.rsplit(":", 1)[-1]
+    return f"{shown} can't be read as {_KINDS.get(kind, kind)} ({reason})"
+
+
+_KINDS = {"int": "a whole number", "float": "a number", "timestamp": "a date"}
 
 
 _Constructor.add_constructor("tag:yaml.org,2002:int", _Constructor.construct_yaml_int)
@@ -91,12 +108,16 @@ def parse_yaml(text: str, source: str) -> tuple[Any, Locations]:
     """Plain Python data (string keys) and the line of every key and item."""
     try:
         document = _yaml().load(text)
+        lines: dict[Path_, int] = {}
+        return _plain(document, (), lines), Locations(lines)
     except MarkedYAMLError as exc:
         raise InvalidPlaybook(source, [_yaml_error(exc, source, text)]) from None
     except YAMLError as exc:
         raise InvalidPlaybook(source, [f"{source}: is not valid YAML ({exc})."]) from None
-    lines: dict[Path_, int] = {}
-    return _plain(document, (), lines), Locations(lines)
+    except RecursionError:  # the parser and the walk recurse once per level
+        raise InvalidPlaybook(
+            source, [f"{source}: is nested too deeply to be read; a playbook is a few levels deep."]
+        ) from None
 
 
 def _yaml_error(exc: MarkedYAMLError, source: str, text: str) -> str:

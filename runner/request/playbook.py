@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runner.aws.identifiers import SNAPSHOT_ID_RULE, is_snapshot_id
 from runner.database.connections import VersionTable
 from runner.errors import ConfigError, RunnerError
 from runner.request import DEFAULT_AUDIT_LOG, Confirmation, RunRequest
@@ -81,6 +82,11 @@ def from_playbook(
     command: str = "runner apply",
 ) -> RunRequest:
     refuse_overlaps(given)
+    if snapshot_id is not None and not is_snapshot_id(snapshot_id):
+        raise ConfigError(
+            f"--snapshot-id {snapshot_id!r} is not an RDS snapshot identifier ({SNAPSHOT_ID_RULE}); nothing was "
+            "changed."
+        )
     from runner.lint import Acknowledgement  # the linter is imported only by runs that use it
 
     reviewed = tuple(Acknowledgement(a.code, a.revision, a.reason) for a in book.acknowledgements)
