@@ -17,8 +17,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from runner.audit.normal import Event
 from runner.audit.recovery import recovery
-from runner.audit.run_record import Event, RunRecord, heads_text
+from runner.audit.run_record import RunRecord, heads_text
 from runner.audit.timeline import layout
 from runner.redact import redact
 

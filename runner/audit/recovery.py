@@ -14,7 +14,8 @@ import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from runner.audit.run_record import RunRecord, heads_text, readable_time, timestamp
+from runner.audit.normal import readable_time, timestamp
+from runner.audit.run_record import RunRecord, heads_text
 from runner.aws import identifiers
 
 CONFIG_PLACEHOLDER = "alembic.ini"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from runner.audit.normal import Event
 from runner.audit.recovery import recovery
-from runner.audit.run_record import Event, RunRecord, runs_in
+from runner.audit.run_record import RunRecord, runs_in
 from runner.redact import redact
 
 __all__ = ["render_markdown", "runs_in"]

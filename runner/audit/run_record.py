@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from runner.audit.describe import describe
-from runner.redact import redact
+from runner.audit.normal import Event, normal_events, timestamp
 
-Event = dict[str, Any]
 ENDINGS = ("run_finished", "run_halted", "run_refused")
 STEP_ENDS = ("step_applied", "step_reverted", "step_failed")
 ATTENTION = {
@@ -43,68 +41,8 @@ ATTENTION = {
 }
 
 
-# The fields every reader of a record may take for granted; a damaged or forged record gets them here.
-_ALWAYS = {"ts": "", "event": "", "seq": None, "hash": ""}
-
-
-# Fields the readers look into, with the shape a runner writes them in; a record whose field has another
-# shape (a damaged or forged log that still verifies) is read as if the field were missing.
-_MAPPINGS = ("server", "request", "counts", "session", "upgrade_again", "timeouts", "lock_retry", "versions")
-_LISTS = ("final_heads", "prior_heads", "notes", "differences", "blocked_by")
-_LISTS_OF_MAPPINGS = ("blockers", "statements", "steps", "sessions", "details")
-
-
-def _normal(event: Event) -> Event:
-    """``event`` with the fields every record has, as text, and the fields readers look into in their shape."""
-    fixed = {**_ALWAYS, **event}
-    for name in ("ts", "event", "hash"):
-        fixed[name] = str(fixed[name]) if fixed[name] is not None else ""
-    for name in _MAPPINGS:
-        if name in fixed and not isinstance(fixed[name], dict):
-            del fixed[name]
-    for name in (*_LISTS, *_LISTS_OF_MAPPINGS):
-        if name in fixed and not isinstance(fixed[name], list):
-            del fixed[name]
-    for name in _LISTS_OF_MAPPINGS:
-        if name in fixed:
-            fixed[name] = [item for item in fixed[name] if isinstance(item, dict)]
-    return fixed
-
-
-def _timed(events: tuple[Event, ...]) -> tuple[Event, ...]:
-    """A record whose time can't be read takes the time before it (or after it, for the first ones)."""
-    good = [e["ts"] for e in events if readable_time(e["ts"])]
-    last = good[0] if good else ""  # no time at all: shown as none, and no timeline is drawn
-    timed = []
-    for event in events:
-        if readable_time(event["ts"]):
-            last = event["ts"]
-        else:
-            event = {**event, "ts": last}
-        timed.append(event)
-    return tuple(timed)
-
-
-def readable_time(value: str) -> bool:
-    try:
-        return timestamp(value).tzinfo is not None
-    except ValueError:
-        return False
-
-
 def runs_in(events: Sequence[Event]) -> list[str]:
     return list(dict.fromkeys(str(e["run_id"]) for e in events))
-
-
-def scrubbed(value: Any) -> Any:
-    """``value`` with the redactor applied to every string in it."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: scrubbed(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [scrubbed(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -146,7 +84,7 @@ class RunRecord:
 
     @classmethod
     def of(cls, events: Sequence[Event], run_id: str) -> RunRecord:
-        mine = _timed(tuple(_normal(scrubbed(e)) for e in events if str(e.get("run_id")) == run_id))
+        mine = normal_events(events, run_id)
         if not mine:
             raise ValueError(f"run {run_id} is not in this log")
         return cls(run_id, mine)
@@ -323,7 +261,3 @@ def duration(start: Any, end: Any) -> str:
     except (TypeError, ValueError):
         return "?"
     return f"{seconds:.1f} s"
-
-
-def timestamp(value: Any) -> datetime:
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runner.audit.normal import Event
 from runner.audit.reader import read_events
-from runner.audit.run_record import STEP_ENDS, Event, RunRecord, runs_in
+from runner.audit.run_record import STEP_ENDS, RunRecord, runs_in
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from runner.audit.run_record import STEP_ENDS, Event, RunRecord, readable_time, timestamp
+from runner.audit.normal import Event, readable_time, timestamp
+from runner.audit.run_record import STEP_ENDS, RunRecord
 from runner.durations import parse_ms
 
 WIDTH = 960
