@@ -209,3 +209,18 @@ def test_a_symlinked_log_is_refused_in_plain_words(tmp_path):
     assert proc.returncode == 3, proc.stderr
     assert f"The audit log {link} is a symbolic link; refusing a symbolic link" in proc.stderr
     assert "Too many levels" not in proc.stderr
+
+
+def test_records_are_read_in_the_shape_each_event_writes_them():
+    """The plan lists its steps as revisions and the risk as mappings: neither is dropped, damage is."""
+    from runner.audit.normal import normal_events
+
+    events = [
+        {"run_id": "r", "event": "plan_made", "ts": "2026-01-01T00:00:00Z", "steps": ["a", "b", {"x": 1}]},
+        {"run_id": "r", "event": "risk_assessed", "ts": "x", "steps": [{"revision": "a"}, "b"]},
+        {"run_id": "r", "event": "run_finished", "steps": "not a list"},
+    ]
+    planned, risk, finished = normal_events(events, "r")
+    assert planned["steps"] == ["a", "b"]
+    assert risk["steps"] == [{"revision": "a"}] and risk["ts"] == planned["ts"]
+    assert "steps" not in finished

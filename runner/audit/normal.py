@@ -31,6 +31,8 @@ _ALWAYS = {"ts": "", "event": "", "seq": None, "hash": ""}
 _MAPPINGS = ("server", "request", "counts", "session", "upgrade_again", "timeouts", "lock_retry", "versions")
 _LISTS = ("final_heads", "prior_heads", "notes", "differences", "blocked_by")
 _LISTS_OF_MAPPINGS = ("blockers", "statements", "steps", "sessions", "details")
+# Where a record names the same field with another shape: the plan lists its steps as revisions.
+_LISTS_OF_TEXT = {("plan_made", "steps")}
 
 
 def _normal(event: Event) -> Event:
@@ -46,7 +48,8 @@ def _normal(event: Event) -> Event:
             del fixed[name]
     for name in _LISTS_OF_MAPPINGS:
         if name in fixed:
-            fixed[name] = [item for item in fixed[name] if isinstance(item, dict)]
+            shape = str if (fixed["event"], name) in _LISTS_OF_TEXT else dict
+            fixed[name] = [item for item in fixed[name] if isinstance(item, shape)]
     return fixed
 
 
