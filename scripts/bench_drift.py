@@ -8,7 +8,9 @@ seven columns of varied types with defaults, a check constraint, a foreign key t
 the previous table, and four indexes: plain, expression, partial and two-column),
 then copied with CREATE DATABASE ... TEMPLATE; the copy gets a few changes so the
 comparison has something to report. Prints the time of each snapshot, of the
-comparison, and of the whole ``runner drift --json`` command in a fresh process.
+comparison, and of the whole ``runner drift --json`` command in a fresh process,
+against the baseline measured in the same run: what the seed incident did by
+hand, ``pg_dump --schema-only`` of each database and a ``diff`` of the dumps.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
@@ -101,8 +104,12 @@ def main() -> None:
         )
         timings["runner drift --json (fresh process)"] = time.monotonic() - started
         reported = json.loads(done.stdout)["summary"]["differences"]
+        baseline = dump_and_diff(pg.url_for(source), pg.url_for(target))
+        timings["baseline: pg_dump --schema-only x2 + diff"] = baseline
         for what, seconds in timings.items():
-            print(f"{what:<38} {seconds:6.2f} s")
+            print(f"{what:<44} {seconds:6.2f} s")
+        whole = timings["runner drift --json (fresh process)"]
+        print(f"ratio runner drift / dump-and-diff: {whole / baseline:.2f}")
         print(
             f"differences found: {len(found.differences)} in-process, {reported} by the command (exit {done.returncode})"
         )
@@ -111,6 +118,21 @@ def main() -> None:
             for name in (source, target):
                 if name:
                     pg.drop_database(name)
+
+
+def dump_and_diff(first_url: str, second_url: str) -> float:
+    """Seconds to dump both schemas (in parallel, as a shell would) and diff the dumps."""
+    with tempfile.TemporaryDirectory() as work:
+        dumps = [Path(work) / "a.sql", Path(work) / "b.sql"]
+        started = time.monotonic()
+        running = [
+            subprocess.Popen(["pg_dump", "--schema-only", "--file", str(dump), url])
+            for dump, url in zip(dumps, (first_url, second_url), strict=True)
+        ]
+        if any(proc.wait() for proc in running):
+            raise SystemExit("pg_dump failed")
+        subprocess.run(["diff", *map(str, dumps)], capture_output=True, check=False)
+        return time.monotonic() - started
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ import ast
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 300
 
@@ -88,6 +90,9 @@ def find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
                 path.append(step)
                 pending.append(iter(sorted(graph.get(step, ()))))
     return None
+
+
+pytestmark = pytest.mark.once  # reads the source, imports nothing of it
 
 
 def test_the_runner_package_has_no_import_cycles():

@@ -8,8 +8,12 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from runner.throwaway.markers import DIRECTORY_ENV
 from tests.cli import ROOT
+
+pytestmark = pytest.mark.once  # scripts/demo runs .venv whichever environment runs the suite
 
 
 def test_the_demo_rehearses_the_example_and_its_audit_log_verifies(tmp_path):

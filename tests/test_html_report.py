@@ -180,6 +180,7 @@ def console_lines(stderr: str) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.once
 def test_headless_chromium_draws_the_page_without_console_errors(rehearsal_log, tmp_path):
     """Opened in Debian's chromium: nothing on the console, and a screenshot with the page's colours in it."""
     chromium = chromium_or_skip()

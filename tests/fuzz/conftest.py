@@ -15,6 +15,13 @@ from tests.fuzz.budget import CASES
 from tests.fuzz.target import FuzzTarget
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Fuzzing reads input before any engine is made: one environment is enough."""
+    for item in items:
+        if item.path.is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.once)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The number of cases each fuzz target ran, and how they ended, at the end of every session."""
     if not CASES:
