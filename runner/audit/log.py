@@ -130,10 +130,12 @@ class AuditLog:
                 return
             try:
                 pending.done.result()
+                failure = None
             except OSError as exc:
-                self._unsynced = None
-                self._sync_failed(pending, exc)
+                failure = exc
             self._unsynced = None
+            if failure is not None:
+                self._sync_failed(pending, failure)
 
     @property
     def last_hash(self) -> str:
