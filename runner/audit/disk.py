@@ -74,25 +74,36 @@ class Reserve:
         return had
 
 
-def write_line(fd: int, data: bytes, reserve: Reserve | None) -> bool:
-    """Append ``data`` whole and fsync it, or raise WriteFailed with the file as it was.
+def write_line(fd: int, data: bytes, reserve: Reserve | None, *, sync: bool = True) -> bool:
+    """Append ``data`` whole and fsync it (unless ``sync`` is False: the caller fsyncs it later), or raise
+    WriteFailed with the file as it was.
 
     True when the disk was full and the reserve had to be given back for it.
     """
     try:
-        _append(fd, data)
+        _append(fd, data, sync)
         return False
     except OSError as exc:
-        if exc.errno in _OUT_OF_SPACE and reserve is not None and reserve.release():
+        if out_of_space(exc) and reserve is not None and reserve.release():
             try:
-                _append(fd, data)
+                _append(fd, data, sync)
                 return True
             except OSError as again:
                 exc = again
         raise WriteFailed(exc.errno, exc.strerror or str(exc)) from None
 
 
-def _append(fd: int, data: bytes) -> None:
+def out_of_space(exc: OSError) -> bool:
+    return exc.errno in _OUT_OF_SPACE
+
+
+def cut_back(fd: int, size: int) -> None:
+    """Drop what was appended past ``size`` (a line whose fsync failed): the file ends on a whole line."""
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, size)
+
+
+def _append(fd: int, data: bytes, sync: bool = True) -> None:
     size = os.fstat(fd).st_size
     try:
         written = 0
@@ -101,8 +112,8 @@ def _append(fd: int, data: bytes) -> None:
             if count <= 0:
                 raise OSError(errno.EIO, "the write made no progress")
             written += count
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     except OSError:
-        with contextlib.suppress(OSError):
-            os.ftruncate(fd, size)  # never leave half a line: the chain must stay readable
+        cut_back(fd, size)  # never leave half a line: the chain must stay readable
         raise

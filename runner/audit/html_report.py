@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import cache
-from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from typing import TYPE_CHECKING, Any
 
 from runner.audit.normal import Event
 from runner.audit.recovery import recovery
@@ -23,11 +21,17 @@ from runner.audit.run_record import RunRecord, heads_text
 from runner.audit.timeline import layout
 from runner.redact import redact
 
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
 BOOKKEEPING = {"ts", "run_id", "seq", "event", "prev", "hash"}
 
 
 @cache
 def _environment() -> Environment:
+    """Jinja2 is imported here, when a report is made, so that no other command pays for it."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     return Environment(
         loader=PackageLoader("runner.audit", "templates"),
         autoescape=True,

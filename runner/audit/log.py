@@ -27,14 +27,14 @@ from typing import Any
 import structlog
 
 from runner.audit import disk
-from runner.audit.chain import GENESIS, chain_hash
+from runner.audit.chain import GENESIS, chain_ends, chain_hash
+from runner.audit.overlapped_sync import Syncer, Unsynced
 from runner.errors import ConfigError, Refused
 from runner.redact import redact
 
 Clock = Callable[[], datetime]
 Listener = Callable[["Event"], None]
 FILE_MODE = 0o600
-TAIL_BYTES = 1 << 16
 RESERVED_FIELDS = frozenset({"ts", "run_id", "seq", "prev", "hash"})  # the log's own; an event can't set them
 
 
@@ -91,6 +91,9 @@ class AuditLog:
         self.unwritten = 0  # events that could not be written after that
         self.reserve_used = False  # the disk filled up and the reserve was given back to keep writing
         self._reserve: disk.Reserve | None = None
+        self._syncer = Syncer()
+        self._unsynced: Unsynced | None = None  # the last line, while its fsync runs on the helper thread
+        self._overlap = False  # the line being written now gets its fsync on the helper thread
         if self.path is not None:
             self._open(Path(self.path))
         self._logger = structlog.wrap_logger(
@@ -103,15 +106,41 @@ class AuditLog:
     def emit(self, event: str, **fields: Any) -> Event:
         """Write one event. Never raises for a failed write: see ``write_error``."""
         with self._guard:
+            self.settle()  # a line still being synced stays the last one until it is known to be on disk
             self._logger.info(event, **fields)
             written = self._last_emitted
             for listener in list(self.listeners):
                 listener(written)
             return written
 
+    def emit_overlapped(self, event: str, **fields: Any) -> Event:
+        """Write one event now and fsync it on a helper thread; ``settle`` before relying on it."""
+        with self._guard:
+            self._overlap = True
+            try:
+                return self.emit(event, **fields)
+            finally:
+                self._overlap = False
+
+    def settle(self) -> None:
+        """Wait for the fsync of an overlapped line; one that failed is cut off and fails like a write."""
+        with self._guard:
+            pending = self._unsynced
+            if pending is None:
+                return
+            try:
+                pending.done.result()
+                failure = None
+            except OSError as exc:
+                failure = exc
+            self._unsynced = None
+            if failure is not None:
+                self._sync_failed(pending, failure)
+
     @property
     def last_hash(self) -> str:
-        """The hash of the last line actually written (what the database anchors)."""
+        """The hash of the last line actually on disk (what the database anchors)."""
+        self.settle()
         return self._prev
 
     @property
@@ -137,6 +166,8 @@ class AuditLog:
         return None
 
     def close(self) -> None:
+        self.settle()
+        self._syncer.close()
         if self._fd is not None:
             if self._reserve is not None:
                 self._reserve.release()
@@ -168,21 +199,43 @@ class AuditLog:
         """Write the line; only a line that is on disk moves the chain (and seq) forward."""
         self._last_emitted = Event(record)
         if self._fd is not None:
+            data = (line + "\n").encode("utf-8")
+            overlap = self._overlap
             try:
-                if disk.write_line(self._fd, (line + "\n").encode("utf-8"), self._reserve):
+                size_before = os.fstat(self._fd).st_size if overlap else 0
+                if disk.write_line(self._fd, data, self._reserve, sync=not overlap):
                     self.reserve_used = True
-            except disk.WriteFailed as exc:
-                if self.write_error is None:
-                    self.write_error = (
-                        f"{exc.strerror} (errno {errno.errorcode.get(exc.errno or 0, exc.errno)})"
-                    )
-                else:
-                    self.unwritten += 1
+            except OSError as exc:  # WriteFailed: the file still ends on its last whole line
+                self._failed(exc)
                 return
+            if overlap:
+                done = self._syncer.start(self._fd)
+                self._unsynced = Unsynced(done, size_before, data, self._seq, self._prev, self.chain_id)
         self._seq = record["seq"]
         self._prev = record["hash"]
         self.chain_id = self.chain_id or record["hash"]
         self.events.append(self._last_emitted)
+
+    def _failed(self, exc: OSError) -> None:
+        if self.write_error is None:
+            self.write_error = f"{exc.strerror} (errno {errno.errorcode.get(exc.errno or 0, exc.errno)})"
+        else:
+            self.unwritten += 1
+
+    def _sync_failed(self, line: Unsynced, exc: OSError) -> None:
+        """The line's fsync failed: cut it off (a full disk gets the reserve, as a write does) or forget it."""
+        assert self._fd is not None
+        disk.cut_back(self._fd, line.size_before)
+        if disk.out_of_space(exc) and self._reserve is not None and self._reserve.release():
+            try:
+                disk.write_line(self._fd, line.data, None)
+                self.reserve_used = True
+                return
+            except disk.WriteFailed as again:
+                exc = again
+        self._seq, self._prev, self.chain_id = line.seq, line.prev, line.chain_id
+        self.events.pop()
+        self._failed(exc)
 
     # -- file handling -----------------------------------------------------------------------
     def _open(self, path: Path) -> None:
@@ -216,7 +269,7 @@ class AuditLog:
             os.fchmod(fd, FILE_MODE)  # an existing log readable by others is tightened, not trusted
         self._fd = fd
         try:
-            self._prev, self.chain_id = _chain_ends(fd, path)
+            self._prev, self.chain_id = chain_ends(fd, path)
         except Refused:
             self.close()
             raise
@@ -232,26 +285,3 @@ def _render(
     _logger: Any, _method: str, record: MutableMapping[str, Any]
 ) -> tuple[tuple[str], dict[str, Any]]:
     return (json.dumps(record, ensure_ascii=False, default=str),), {"record": dict(record)}
-
-
-def _chain_ends(fd: int, path: Path) -> tuple[str, str | None]:
-    """(the hash to continue from, the first line's hash), refusing to extend a damaged log."""
-    size = os.fstat(fd).st_size
-    if size == 0:
-        return GENESIS, None
-    start = max(0, size - TAIL_BYTES)
-    tail = os.pread(fd, size - start, start).decode("utf-8", errors="replace")
-    lines = [line for line in tail.split("\n") if line.strip()]  # not splitlines: U+2028 may be in a record
-    head = os.pread(fd, min(size, TAIL_BYTES), 0).decode("utf-8", errors="replace").split("\n", 1)[0]
-    try:
-        last = str(json.loads(lines[-1])["hash"])
-    except (IndexError, ValueError, KeyError, TypeError):
-        raise Refused(
-            f"The audit log {path} ends with a damaged line, so this run can't extend its chain.",
-            next_step=f"runner audit verify {path}; then start a new log with --audit-log.",
-        ) from None
-    try:
-        first: str | None = str(json.loads(head)["hash"])
-    except (ValueError, KeyError, TypeError):
-        first = None  # a damaged first line: verify names it; the chain can still be extended
-    return last, first

@@ -129,7 +129,7 @@ def _run(
     found = read_status(project, request.target, to=request.to, version_table=request.version_table)
     hooks = _hooks(request, opened, aws, skipped=world.rehearsal)
     if found.pending:
-        refusal = _off_the_playbook(hooks, found)
+        refusal = _off_the_playbook(hooks, found) if request.playbook is not None else None
         if refusal is not None:
             raise refusal
         ui.show(Preview(found, request, hooks, opened.warnings))
@@ -175,7 +175,10 @@ def _hooks(
 
 
 def _off_the_playbook(hooks: RunHooks, found: Status) -> RunnerError | None:
-    """With a playbook: the database off its path, or the window closed, refuses before any prompt."""
+    """With a playbook: the database off its path, or the window closed, refuses before any prompt.
+
+    Called only with a playbook: the playbook package is not imported by a run without one.
+    """
     from runner.playbook.hooks import PlaybookHooks
 
     if not isinstance(hooks, PlaybookHooks):

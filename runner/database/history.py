@@ -26,7 +26,7 @@ import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import text
 
-from runner.database.runlock import HELD_BY_SQL
+from runner.database.runlock import HELD_BY_SQL, HELD_HERE_SQL
 
 
 @dataclass(frozen=True)
@@ -160,14 +160,20 @@ class History:
             snapshot_arn=snapshot.arn if snapshot else None,
         )
 
-    def step_in_flight(self, revision: str, direction: str) -> None:
-        """Say on the run's row which step starts now: what a crash leaves behind for status."""
-        if self._run_row is not None:
-            self.conn.execute(
-                f"UPDATE {TABLE} SET current_step = %s, current_direction = %s, step_started_at = clock_timestamp()"
-                " WHERE id = %s",
-                [revision, direction, self._run_row],
-            )
+    def step_in_flight(self, revision: str, direction: str) -> bool:
+        """Say on the run's row which step starts now (what a crash leaves behind for status), if this
+        session still holds the run lock: False (and the row untouched) when it does not.
+
+        One statement, so the check before every step costs one round trip.
+        """
+        if self._run_row is None:
+            return False
+        cursor = self.conn.execute(
+            f"UPDATE {TABLE} SET current_step = %s, current_direction = %s, step_started_at = clock_timestamp()"
+            f" WHERE id = %s AND {HELD_HERE_SQL}",
+            [revision, direction, self._run_row],
+        )
+        return cursor.rowcount == 1
 
     def finish_run(
         self, conn: psycopg.Connection, outcome: str, detail: str | None, audit_hash: str | None

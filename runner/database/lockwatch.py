@@ -2,8 +2,9 @@
 
 An ALTER waiting for ACCESS EXCLUSIVE blocks every later query on that table,
 even plain SELECTs, until it gets the lock or its lock_timeout ends the wait.
-From its own connection, the watcher polls the step's session while the step
-is in flight and remembers how long it waited, who blocked it and how many
+From its own connection, the watcher polls the step's session once the step
+has been in flight for one polling interval (a step that is over sooner never
+costs a query) and remembers how long it waited, who blocked it and how many
 sessions queued up behind it; the step's audit events carry what it saw, and
 every few seconds of waiting it reports progress so the operator is not left
 staring at a silent terminal.
@@ -107,6 +108,7 @@ class LockWatcher:
         self._queue_limit: int | None = None
         self._wait = LockWait()
         self._last_progress = 0.0
+        self._since = 0.0  # when the step in flight started; it is first looked at one interval later
         self._cancelling = False
         self._last_cancel = 0.0
         self._stop = threading.Event()
@@ -128,8 +130,7 @@ class LockWatcher:
         with self._guard:
             self._pid, self._cancel, self._wait = pid, cancel, LockWait()
             self._queue_limit = queue_limit
-            self._last_progress = time.monotonic()
-        self._wake.set()
+            self._last_progress = self._since = time.monotonic()
 
     def gave_way(self) -> tuple[int, int] | None:
         """(sessions queued, limit) if the step in flight was cancelled for its queue; None otherwise."""
@@ -153,10 +154,10 @@ class LockWatcher:
             self._wake.wait(self._interval_s)
             self._wake.clear()
             with self._guard:
-                pid, cancel, wait = self._pid, self._cancel, self._wait
+                pid, cancel, wait, since = self._pid, self._cancel, self._wait, self._since
             if pid is None:
                 continue
-            if watching:
+            if watching and time.monotonic() - since >= self._interval_s:
                 try:
                     self._observe(pid, wait)
                 except psycopg.Error:

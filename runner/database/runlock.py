@@ -78,6 +78,12 @@ SELECT 1 FROM pg_locks
    AND classid = %s AND objid = %s AND objsubid = 2
 """
 
+# The same as a condition, for a statement on the lock's own session (the run's row update before each step).
+HELD_HERE_SQL = (
+    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()"
+    f" AND classid = {LOCK_CLASS} AND objid = {LOCK_OBJECT} AND objsubid = 2)"
+)
+
 # For SQL run on another connection (a step's): is the lock still held by the runner's session?
 HELD_BY_SQL = (
     "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = :runner_pid"

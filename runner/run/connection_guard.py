@@ -185,6 +185,32 @@ def capture_statements(connection: Any, sink: Callable[[], list[dict[str, Any]] 
     event.listen(connection, "after_cursor_execute", after)
 
 
+_COMMITTING = ("COMMIT", "END", "PREPARE")
+
+
+def barrier_before_commits(connection: Any, barrier: Callable[[], None]) -> None:
+    """``barrier`` runs before anything on env.py's connection can commit, wherever the migration commits.
+
+    Besides the step's own commit: a transaction committed early (``autocommit_block``),
+    a COMMIT sent as a statement, and every statement run in autocommit mode, which
+    commits as it runs. ``barrier`` raising stops that commit.
+    """
+
+    def on_commit(conn: Any) -> None:
+        barrier()
+
+    def before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
+        autocommit = getattr(getattr(cursor, "connection", None), "autocommit", False) is True
+        words = statement.lstrip("( \n\t").split(None, 1)
+        if autocommit or (words and words[0].upper() in _COMMITTING):
+            barrier()
+
+    event.listen(connection, "commit", on_commit)
+    event.listen(connection, "before_cursor_execute", before)
+
+
 @contextmanager
 def application_name(name: str) -> Iterator[None]:
     """Connections env.py opens show up in pg_stat_activity under the run's name (libpq's PGAPPNAME).

@@ -5,7 +5,8 @@ transaction has ended, so between two ``yield``s the runner knows the step
 committed. Before each step the playbook's hooks may stop the batch, the gate
 checks the stop request, the audit log and the run lock, and the step is checked
 to apply exactly the one revision planned; inside the step, just before its
-commit, ``on_version_apply`` proves the run lock is still held.
+commit, ``on_version_apply`` proves the run lock is still held and waits for
+``step_started`` to be on disk.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class Feeder:
             step = self._migration_step(revision, heads)
             guards = self._step_guards(revision, context)
             self.recorder.started(batch, batch.begin(revision), guards, self.queue_limit_for(revision))
-            self.gate.audit_writable()  # step_started must be on disk before the step's first statement
+            self.gate.audit_writable()  # step_started written; on disk before the step can commit
             yield step
             # Alembic asks for the next step only after this one's transaction ended.
             if batch.session is not None and batch.session.outer_transaction:
@@ -105,6 +106,7 @@ class Feeder:
                 f"Alembic applied {applied}, but the runner handed it {current and current.revision.revision}."
             )
         self.gate.before_commit(current.revision.revision)
+        self.gate.audit_durable(current.revision.revision)
         held = self.history.applied_in_step(
             ctx.connection,
             current.revision.revision,

@@ -1,8 +1,10 @@
 """The record of each step: its audit events and its history rows, written as it starts and ends.
 
-``step_started`` goes to the audit log before the step's first statement;
-``step_applied``/``step_reverted`` carries every statement the step ran and how
-long it waited for locks; a failed step gets ``step_failed`` (and, for a lock
+``step_started`` is written to the audit log before the step's first statement
+and is on disk before the step can commit (its fsync runs beside the step's
+statements); ``step_applied``/``step_reverted`` carries every statement the step
+ran and how long it waited for locks, and is on disk before anything else is
+written (the next step_started included); a failed step gets ``step_failed`` (and, for a lock
 timeout, ``lock_timeout_hit`` naming the blockers) and a history row written on
 the runner's own connection, or a new one if the server dropped it.
 """
@@ -50,7 +52,7 @@ class StepRecorder:
         self.outside_steps(batch)
         if self.watcher is not None and batch.session is not None:
             self.watcher.watch(batch.session.backend_pid, batch.cancel, queue_limit)
-        self.audit.emit(
+        self.audit.emit_overlapped(
             "step_started",
             revision=step.revision.revision,
             direction=str(batch.direction),
@@ -61,7 +63,7 @@ class StepRecorder:
         )
 
     def committed(self, batch: BatchState, step: InFlight, outcome: StepOutcome) -> None:
-        self.audit.emit(
+        self.audit.emit_overlapped(
             "step_applied" if batch.direction is Direction.UPGRADE else "step_reverted",
             revision=outcome.revision,
             direction=str(batch.direction),

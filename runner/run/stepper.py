@@ -33,7 +33,14 @@ from runner.planning.project import AlembicProject
 from runner.planning.revisions import Revision
 from runner.run import interrupts
 from runner.run.batch import BatchState
-from runner.run.connection_guard import application_name, capture_statements, pgoptions, prepare, verify
+from runner.run.connection_guard import (
+    application_name,
+    barrier_before_commits,
+    capture_statements,
+    pgoptions,
+    prepare,
+    verify,
+)
 from runner.run.feeder import Feeder, StepHook
 from runner.run.gate import StepGate
 from runner.run.interrupts import interruptible_waits
@@ -194,6 +201,7 @@ class Stepper:
         batch.cancel = driver_cancel(connection)
         self.last_session_pid = check.backend_pid
         capture_statements(connection, batch.statement_sink)
+        barrier_before_commits(connection, lambda: self.gate.audit_durable(_in_flight(batch)))
         self._note_changes_to_env_py(environment, check.outer_transaction)
 
     def _note_changes_to_env_py(self, environment: GuardedEnvironment, outer_transaction: bool) -> None:
@@ -259,6 +267,10 @@ class Stepper:
         self.recorder.failed(batch, failure, guards)
         batch.current = None
         return failure
+
+
+def _in_flight(batch: BatchState) -> str:
+    return batch.current.revision.revision if batch.current is not None else "the next step"
 
 
 def driver_cancel(connection: Any) -> Callable[[], None] | None:
