@@ -221,7 +221,9 @@ def _path_of(dead: LoggedRun) -> tuple[str, ...]:
     """The revisions the dead run could have left the database at: where it started, and each step."""
     recorded = dead.first("revision_recorded") or {}
     planned = dead.first("plan_made") or {}
-    if not recorded and not planned:  # killed before it read where it stood: it moved nothing, any place will do
+    if (
+        not recorded and not planned
+    ):  # killed before it read where it stood: it moved nothing, any place will do
         return ()
     prior = [str(h) for h in recorded.get("prior_heads") or []]
     steps = [str(s) for s in planned.get("steps") or []]
