@@ -59,8 +59,14 @@ def alembic_upgrade(ini: str, database: str, revision: str) -> None:
     command.upgrade(config, revision)
 
 
+# A run in-process puts its limits in PGOPTIONS for env.py's connections; the tests' own sessions (holding
+# locks, queueing behind an ALTER, watching) must not inherit them while it runs.
+OWN_SETTINGS = "-c lock_timeout=0 -c statement_timeout=0 -c idle_in_transaction_session_timeout=0"
+
+
 def connect(database: str) -> psycopg.Connection:
-    return psycopg.connect(**DatabaseTarget.parse(url_for(database)).connect_kwargs(), autocommit=True)
+    kwargs = {**DatabaseTarget.parse(url_for(database)).connect_kwargs(), "options": OWN_SETTINGS}
+    return psycopg.connect(**kwargs, autocommit=True)
 
 
 def heads(database: str) -> list[str]:
