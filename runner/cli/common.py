@@ -9,17 +9,19 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from runner.cli.output import GuardedStream
 from runner.errors import ConfigError, ExitCode, RunnerError
-from runner.planning.project import AlembicProject
 from runner.redact import redact
 from runner.run.interrupts import Interrupted
-from runner.target import DatabaseTarget
+
+if TYPE_CHECKING:  # imported where used: starting the command line doesn't load Alembic or SQLAlchemy
+    from runner.planning.project import AlembicProject
+    from runner.target import DatabaseTarget
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="The application's alembic.ini.", show_default=True)
@@ -200,6 +202,8 @@ def resolve_target(
                 "to the sqlalchemy.url in alembic.ini)."
             )
         return None
+    from runner.target import DatabaseTarget
+
     from_command_line = option != "--database-url" or database_url != os.environ.get("DATABASE_URL")
     target = DatabaseTarget.parse(database_url, source=option if from_command_line else "DATABASE_URL")
     if from_command_line and target.has_password:
@@ -237,6 +241,8 @@ def given_options(ctx: typer.Context) -> list[str]:
 
 
 def load_project(config: Path, target: DatabaseTarget | None, wrapper: str | None) -> AlembicProject:
+    from runner.planning.project import AlembicProject
+
     return AlembicProject.load(
         config, database_url=target.for_alembic() if target else None, env_py_wrapper=wrapper
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from runner.cli.common import (
     DEFAULT_CONFIG,
@@ -25,6 +24,7 @@ from runner.cli.common import (
     stdout,
 )
 from runner.cli.output import command_line
+from runner.cli.plain import say, show_table
 from runner.durations import format_ms
 
 if TYPE_CHECKING:
@@ -137,20 +137,20 @@ def show_guards(result: PlanResult) -> None:
         "profile for steps that need more, then the playbook's own settings for a step",
         markup=False,
     )
-    table = Table(show_edge=False, pad_edge=False, box=None)
-    for column in ("revision", "lock_timeout", "statement_timeout", "attempts", "from"):
-        table.add_column(column)
+    rows = []
     for revision in result.status.pending:
         settings = result.settings[revision.revision]
         guards = settings.guards
-        table.add_row(
-            revision.revision,
-            format_ms(guards.lock_timeout_ms),
-            format_ms(guards.statement_timeout_ms),
-            str(settings.retry.attempts),
-            settings.source,
+        rows.append(
+            [
+                revision.revision,
+                format_ms(guards.lock_timeout_ms),
+                format_ms(guards.statement_timeout_ms),
+                str(settings.retry.attempts),
+                settings.source,
+            ]
         )
-    stdout.print(table)
+    show_table(stdout, ("revision", "lock_timeout", "statement_timeout", "attempts", "from"), rows)
 
 
 def add_sql(payload: dict[str, Any], rendered: list[RenderedStep]) -> None:
@@ -166,6 +166,6 @@ def show_sql(rendered: list[RenderedStep]) -> None:
     for step in rendered:
         stdout.rule(f"{step.revision} ({step.direction})")
         if step.error:
-            stdout.print(f"-- cannot render offline: {step.error}", markup=False)
+            say(stdout, f"-- cannot render offline: {step.error}")
         else:
-            stdout.print(step.sql or "", markup=False, end="")
+            say(stdout, step.sql or "", end="")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, wraps
 from typing import Any
 
 from runner.alembic_compat import downgrade_step, upgrade_step, wrap_migration_function
@@ -123,6 +123,7 @@ def _render_from(
 def _recording(migration_fn: Callable[..., Any], failure: list[str]) -> Callable[..., Any]:
     """The revision's upgrade()/downgrade(), with a failure offline noted instead of ending the env.py run."""
 
+    @wraps(migration_fn)  # Alembic names the step by the function: "-- Running upgrade a -> b"
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return migration_fn(*args, **kwargs)
