@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from runner.cli.common import stdout
-from runner.cli.plain import say, show_table
+from runner.cli.plain import rule, say, show_table
 from runner.errors import ConfigError
 from runner.lint import Acknowledgement, LintReport, Severity
 from runner.lint.estimate import about
@@ -73,8 +73,8 @@ def show_report(found: Status, report: LintReport) -> None:
         findings = ordered(report.findings_for(step.revision))
         if not findings:
             continue
-        stdout.print("")
-        stdout.rule(f"{step.revision} ({step.message})", style="none")
+        say(stdout, "")
+        rule(stdout, f"{step.revision} ({step.message})", style="none")
         for finding in findings:
             status = f" (acknowledged: {finding.reason})" if finding.acknowledged else ""
             say(stdout, f"[{finding.severity}] {finding.code} {finding.slug}{status}")

@@ -18,6 +18,7 @@ from rich.console import Console
 
 _EMOJI_CODE = re.compile(r":\S*?:")  # anything rich might read as an :emoji: code
 _SEPARATOR = "  "  # a borderless table without edge padding: one space each side of every inner edge
+_RULES: dict[tuple[int, int, str, str], tuple[str, str]] = {}  # a rule's text either side of its title
 
 
 def _plain(console: Console, text: str, *, markup: bool = False) -> bool:
@@ -58,3 +59,23 @@ def show_table(console: Console, columns: Sequence[str], rows: Sequence[Sequence
         for row in [columns, *rows]
     ]
     console.file.write("".join(line + "\n" for line in lines))
+
+
+def rule(console: Console, title: str, style: str = "rule.line") -> None:
+    """``console.rule(title, style=style)``: rich draws one rule per title length, the title is put in it."""
+    if not title or "\n" in title or not _plain(console, title, markup=True):
+        console.rule(title, style=style)
+        return
+    key = (console.width, len(title), style, console.encoding)
+    if key not in _RULES:
+        stand_in = "x" * len(title)
+        with console.capture() as captured:
+            console.rule(stand_in, style=style)
+        text = captured.get()
+        at = text.find(f" {stand_in} ")
+        if at < 0 or text.count(stand_in) != 1:  # cut short, or drawn some other way: leave it to rich
+            console.rule(title, style=style)
+            return
+        _RULES[key] = (text[: at + 1], text[at + 1 + len(stand_in) :])
+    before, after = _RULES[key]
+    console.file.write(before + title + after)

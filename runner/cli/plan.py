@@ -18,13 +18,14 @@ from runner.cli.common import (
     WrapperOption,
     boundary,
     given_options,
+    imports_done,
     print_json,
     resolve_target,
     stderr,
     stdout,
 )
 from runner.cli.output import command_line
-from runner.cli.plain import say, show_table
+from runner.cli.plain import rule, say, show_table
 from runner.durations import format_ms
 
 if TYPE_CHECKING:
@@ -58,8 +59,10 @@ def plan(
 ) -> None:
     """Show the steps an apply would take, one revision per transaction, in order."""
     from runner.commands import plan as make_plan
+    from runner.lint import analyse  # noqa: F401  (loaded before imports_done: it lives as long as the process)
     from runner.request.flags import from_flags
 
+    imports_done()
     with boundary(debug, json_output=json_output):
         if playbook is not None:
             from runner.playbook import load_playbook
@@ -164,7 +167,7 @@ def add_sql(payload: dict[str, Any], rendered: list[RenderedStep]) -> None:
 
 def show_sql(rendered: list[RenderedStep]) -> None:
     for step in rendered:
-        stdout.rule(f"{step.revision} ({step.direction})")
+        rule(stdout, f"{step.revision} ({step.direction})")
         if step.error:
             say(stdout, f"-- cannot render offline: {step.error}")
         else:
