@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from runner.cli.plain import rule, say, show_table
+from runner.planning.offline import render
+from runner.planning.project import AlembicProject
 from tests.cli import ROOT, run_cli
-from tests.conftest import EXAMPLE_INI
+from tests.conftest import EXAMPLE_INI, PROJECTS
 
 HEAVY = ("sqlalchemy", "alembic", "pglast", "psycopg", "structlog", "jinja2", "boto3", "runner.audit")
 
@@ -60,6 +62,22 @@ def test_plan_sql_comments_each_step_as_alembic_does():
     running = [line for line in proc.stdout.splitlines() if line.startswith("-- Running ")]
     assert running and all(line.startswith("-- Running upgrade ") for line in running), running
     assert "-- Running upgrade  -> " in proc.stdout  # the first step, from base
+
+
+def test_downgrades_that_skip_revisions_render_in_one_env_py_run_each_as_if_alone():
+    """lint reads the downgrades of many steps: one env.py run, stamped between them, the same SQL as alone."""
+    project = AlembicProject.load(
+        PROJECTS / "branches" / "alembic.ini"
+    )  # a -> b1, a -> b2, (b1, b2) -> m -> c
+    order = [project.revision(name) for name in ("a", "b1", "c")]  # to base, from a branch, above the merge
+    alone = [render(project, [revision], "downgrade")[0] for revision in order]
+    runs = []
+    run_env = project.run_env
+    project.run_env = lambda *args: (runs.append(args), run_env(*args))[1]
+    together = render(project, order, "downgrade")
+    assert together == alone and len(runs) == 1
+    assert [step.sql.count("-- Running downgrade") for step in together] == [1, 1, 1]
+    assert all("stamp" not in step.sql for step in together)
 
 
 def _console(width: int = 160) -> tuple[Console, io.StringIO]:

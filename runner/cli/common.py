@@ -125,13 +125,24 @@ def _errors_reported(debug: bool) -> Iterator[None]:
         raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
 
+class _Process:
+    owned = False  # set by runner.cli.main: the command runs once and the process ends with it
+
+
+def own_process() -> None:
+    _Process.owned = True
+
+
 def imports_done() -> None:
     """Tell the garbage collector that what was imported so far lives as long as the process.
 
     lint and plan make hundreds of thousands of short-lived objects on a long chain; without
     this, each full collection also walks every object of SQLAlchemy, Alembic and the runner.
+    Only in the ``runner`` process itself: a program or a test that calls the app again and
+    again would keep every earlier call's garbage for good.
     """
-    gc.freeze()
+    if _Process.owned:
+        gc.freeze()
 
 
 def report_error(message: str) -> None:
