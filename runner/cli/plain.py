@@ -22,7 +22,7 @@ _RULES: dict[tuple[int, int, str, str], tuple[str, str]] = {}  # a rule's text e
 
 
 def _plain(console: Console, text: str, *, markup: bool = False) -> bool:
-    if console.color_system is not None or console.record or not text.isascii():
+    if console.color_system is not None or console.record or console.quiet or not text.isascii():
         return False
     if markup and "[" in text:
         return False
