@@ -14,10 +14,10 @@ tables count as existing (and, with no database, large).
 Prints the time of the in-process ``analyse`` call (offline render, parse, rules)
 and of the whole ``runner lint --json`` command in a fresh process, each per
 revision, as wall-clock and CPU time (on a shared machine the wall clock also
-counts other processes' turns). Then ``runner lint --json``, ``runner plan`` and
-``runner plan --json`` against ``alembic history`` on the same chain, each in a
-fresh process and timed in this run (best of ``--repeat``), as ratios: the
-target is 2x or less.
+counts other processes' turns). Then ``runner lint``, ``runner lint --json``,
+``runner plan`` and ``runner plan --json`` against ``alembic history`` on the same
+chain, each in a fresh process and timed in this run (best of ``--repeat``, wall
+clock and CPU), as ratios: the target is 2x or less.
 """
 
 from __future__ import annotations
