@@ -10,11 +10,11 @@ use still behaves on the installed one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationStep
+from alembic.runtime.migration import MigrationStep, StampStep
 from alembic.script import ScriptDirectory
 
 CHECKED_RELEASES = ("1.12", "1.13", "1.14", "1.15", "1.16", "1.17", "1.18", "1.19", "1.20")
@@ -28,6 +28,11 @@ def upgrade_step(script: ScriptDirectory, revision: str) -> MigrationStep:
 def downgrade_step(script: ScriptDirectory, revision: str) -> MigrationStep:
     """The step object ``run_migrations`` applies to revert ``revision``."""
     return MigrationStep.downgrade_from_script(script.revision_map, script.get_revision(revision))
+
+
+def stamp_step(script: ScriptDirectory, heads: Sequence[str], revision: str) -> MigrationStep:
+    """A step that only moves the version table from ``heads`` (none: no row) to ``revision``, as a stamp does."""
+    return StampStep(tuple(heads), revision, True, not heads, script.revision_map)
 
 
 def wrap_migration_function(

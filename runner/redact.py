@@ -40,6 +40,21 @@ _MAYBE_CREDENTIAL = re.compile(
     r"(?i)://|password|passwd|pwd|secret|token|aws_secret|aws_session|secretaccesskey|x-amz|akia|asia"
 )
 
+# The same words as plain substrings: on ASCII text (nearly all of it) ``in`` is many times faster than the
+# case-insensitive regex, which matters on a plan's or lint's JSON of a thousand steps.
+_CREDENTIAL_WORDS = (
+    "://",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "aws_session",
+    "x-amz",
+    "akia",
+    "asia",
+)
+
 _ENV_SECRETS = ("PGPASSWORD", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
 
 
@@ -60,7 +75,7 @@ class Redactor:
         for secret in sorted(self._secrets, key=len, reverse=True):
             if secret in value:
                 value = value.replace(secret, MASK)
-        if not _MAYBE_CREDENTIAL.search(value):
+        if not _maybe_credential(value):
             return value
         value = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}:{MASK}@", value)
         value = _KEY_VALUE.sub(lambda m: f"{m['head']}{MASK}", value)
@@ -80,6 +95,13 @@ class Redactor:
         if isinstance(obj, list | tuple):
             return type(obj)(self.value(item) for item in obj)
         return obj
+
+
+def _maybe_credential(value: str) -> bool:
+    if not value.isascii():  # case folding beyond ASCII (the Kelvin sign is a K): the regex decides
+        return _MAYBE_CREDENTIAL.search(value) is not None
+    lowered = value.lower()
+    return any(word in lowered for word in _CREDENTIAL_WORDS)
 
 
 _process_redactor = Redactor(os.environ.get(name) for name in _ENV_SECRETS)

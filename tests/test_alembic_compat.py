@@ -21,6 +21,7 @@ from runner.alembic_compat import (
     CHECKED_RELEASES,
     downgrade_step,
     share_context_module,
+    stamp_step,
     upgrade_step,
     would_apply,
     wrap_migration_function,
@@ -96,6 +97,31 @@ def test_alembic_applies_the_steps_it_is_fed_one_transaction_each(script):
     sql = offline_sql(script, lambda: [downgrade_step(script, "b1")], starting_rev="b1", destination_rev="a")
     assert "DELETE FROM steps WHERE revision = 'b1';" in sql
     assert "UPDATE alembic_version SET version_num='a' WHERE alembic_version.version_num = 'b1';" in sql
+
+
+def test_a_stamp_moves_the_version_table_to_a_revision_that_is_not_next(script):
+    """Between downgrades that don't follow each other, a stamp adds the row (none left) or moves it, nothing else."""
+    sql = offline_sql(
+        script,
+        lambda: [
+            downgrade_step(script, "a"),
+            stamp_step(script, (), "b1"),
+            downgrade_step(script, "b1"),
+            stamp_step(script, ("a",), "c"),
+            downgrade_step(script, "c"),
+        ],
+        starting_rev="a",
+        destination_rev="a",
+    )
+
+    assert "DELETE FROM alembic_version WHERE alembic_version.version_num = 'a';" in sql
+    assert "INSERT INTO alembic_version (version_num) VALUES ('b1')" in sql
+    assert "UPDATE alembic_version SET version_num='a' WHERE alembic_version.version_num = 'b1';" in sql
+    assert "UPDATE alembic_version SET version_num='c' WHERE alembic_version.version_num = 'a';" in sql
+    assert "UPDATE alembic_version SET version_num='m' WHERE alembic_version.version_num = 'c';" in sql
+    assert (
+        "DELETE FROM steps WHERE revision = 'b1';" in sql and "DELETE FROM steps WHERE revision = 'c';" in sql
+    )
 
 
 def test_a_wrapped_migration_function_is_the_one_alembic_calls(script):

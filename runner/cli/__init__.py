@@ -8,6 +8,7 @@ import typer
 
 from runner.cli import apply, audit, drift, lint, plan, rehearse, restore, resume, status
 from runner.cli import playbook as playbook_cli
+from runner.cli.common import own_process
 from runner.run import interrupts
 
 app = typer.Typer(
@@ -36,4 +37,5 @@ def main() -> None:
     # Past a file-size limit (ulimit -f), a write fails with EFBIG instead of killing the process,
     # so the audit log can say the run stopped and why.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    own_process()
     app()

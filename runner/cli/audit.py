@@ -9,13 +9,6 @@ from typing import Annotated
 
 import typer
 
-from runner.audit import verify_file
-from runner.audit.anchor import anchor_problems
-from runner.audit.html_report import render_html
-from runner.audit.private_file import write_private
-from runner.audit.reader import events_of, read_lines
-from runner.audit.report import render_markdown, runs_in
-from runner.audit.verify import verify_lines
 from runner.cli.common import (
     DatabaseUrlOption,
     DebugOption,
@@ -26,9 +19,6 @@ from runner.cli.common import (
     resolve_target,
     stdout,
 )
-from runner.database import connections
-from runner.database.history import TABLE as HISTORY_TABLE
-from runner.database.reads import refusing_when_blocked
 from runner.errors import ConfigError, ExitCode
 
 app = typer.Typer(help="Audit log tools.", no_args_is_help=True)
@@ -46,6 +36,12 @@ def verify(
     With a database URL, also check each run's last hash against the one the
     target recorded in runner_history.
     """
+    from runner.audit import verify_file
+    from runner.audit.anchor import anchor_problems
+    from runner.database import connections
+    from runner.database.history import TABLE as HISTORY_TABLE
+    from runner.database.reads import refusing_when_blocked
+
     with boundary(debug, json_output=json_output):
         result = verify_file(log)
         anchored = 0
@@ -95,6 +91,12 @@ def report(
     debug: DebugOption = False,
 ) -> None:
     """Write the runbook report of one run, made only from the audit log."""
+    from runner.audit.html_report import render_html
+    from runner.audit.private_file import write_private
+    from runner.audit.reader import events_of, read_lines
+    from runner.audit.report import render_markdown, runs_in
+    from runner.audit.verify import verify_lines
+
     with boundary(debug):
         if html and markdown:
             raise ConfigError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -9,17 +10,19 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from runner.cli.output import GuardedStream
 from runner.errors import ConfigError, ExitCode, RunnerError
-from runner.planning.project import AlembicProject
 from runner.redact import redact
 from runner.run.interrupts import Interrupted
-from runner.target import DatabaseTarget
+
+if TYPE_CHECKING:  # imported where used: starting the command line doesn't load Alembic or SQLAlchemy
+    from runner.planning.project import AlembicProject
+    from runner.target import DatabaseTarget
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="The application's alembic.ini.", show_default=True)
@@ -122,6 +125,26 @@ def _errors_reported(debug: bool) -> Iterator[None]:
         raise typer.Exit(int(ExitCode.INTERNAL)) from None
 
 
+class _Process:
+    owned = False  # set by runner.cli.main: the command runs once and the process ends with it
+
+
+def own_process() -> None:
+    _Process.owned = True
+
+
+def imports_done() -> None:
+    """Tell the garbage collector that what was imported so far lives as long as the process.
+
+    lint and plan make hundreds of thousands of short-lived objects on a long chain; without
+    this, each full collection also walks every object of SQLAlchemy, Alembic and the runner.
+    Only in the ``runner`` process itself: a program or a test that calls the app again and
+    again would keep every earlier call's garbage for good.
+    """
+    if _Process.owned:
+        gc.freeze()
+
+
 def report_error(message: str) -> None:
     stderr.print(f"error: {redact(message)}", markup=False)
 
@@ -200,6 +223,8 @@ def resolve_target(
                 "to the sqlalchemy.url in alembic.ini)."
             )
         return None
+    from runner.target import DatabaseTarget
+
     from_command_line = option != "--database-url" or database_url != os.environ.get("DATABASE_URL")
     target = DatabaseTarget.parse(database_url, source=option if from_command_line else "DATABASE_URL")
     if from_command_line and target.has_password:
@@ -237,6 +262,8 @@ def given_options(ctx: typer.Context) -> list[str]:
 
 
 def load_project(config: Path, target: DatabaseTarget | None, wrapper: str | None) -> AlembicProject:
+    from runner.planning.project import AlembicProject
+
     return AlembicProject.load(
         config, database_url=target.for_alembic() if target else None, env_py_wrapper=wrapper
     )

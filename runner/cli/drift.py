@@ -9,7 +9,7 @@ calls and renders.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,11 +25,12 @@ from runner.cli.common import (
     stdout,
     url_option,
 )
-from runner.database.connections import VersionTable
 from runner.errors import ConfigError
-from runner.planning.project import AlembicProject
 from runner.redact import redact
-from runner.target import DatabaseTarget
+
+if TYPE_CHECKING:
+    from runner.planning.project import AlembicProject
+    from runner.target import DatabaseTarget
 
 _SIDE_HELP = "env:VAR (an environment variable that holds the URL) or a URL without a password"
 
@@ -67,6 +68,7 @@ def drift(
 ) -> None:
     """Compare SOURCE's schema with TARGET's, the code head's or the models'; SQL suggested where simple."""
     with boundary(debug):
+        from runner.database.connections import VersionTable
         from runner.drift.command import drift as compare_schemas
 
         source_target = _side(source, "SOURCE")

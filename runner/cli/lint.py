@@ -22,6 +22,7 @@ from runner.cli.common import (
     WrapperOption,
     boundary,
     given_options,
+    imports_done,
     print_json,
     resolve_target,
     stderr,
@@ -89,6 +90,7 @@ def lint(
     from runner.lint import catalogue, explain
     from runner.request.flags import from_flags
 
+    imports_done()
     with boundary(debug, json_output=json_output):
         if explain_code is not None:
             text = catalogue() if explain_code.strip().lower() == "list" else explain(explain_code)

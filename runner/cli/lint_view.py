@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.table import Table
-
 from runner.cli.common import stdout
+from runner.cli.plain import rule, say, show_table
 from runner.errors import ConfigError
 from runner.lint import Acknowledgement, LintReport, Severity
 from runner.lint.estimate import about
@@ -33,11 +32,9 @@ def parse_acknowledgements(specs: list[str], reasons: list[str]) -> list[Acknowl
     return [Acknowledgement.parse(spec, text) for spec, text in zip(specs, reasons, strict=True)]
 
 
-def risk_table(report: LintReport) -> Table:
+def show_risk_table(report: LintReport) -> None:
     """The seed write-up's table: risk, lock, reversible, estimated time, per step."""
-    table = Table(show_edge=False, pad_edge=False, box=None)
-    for column in ("#", "revision", "risk", "lock", "reversible", "est. time", "findings"):
-        table.add_column(column)
+    rows = []
     for number, step in enumerate(report.steps, start=1):
         findings = report.findings_for(step.revision)
         counts = [f"{sum(1 for f in findings if f.severity is s)} {s}" for s in Severity]
@@ -45,16 +42,18 @@ def risk_table(report: LintReport) -> Table:
         estimate = about(step.estimated_ms) if step.estimated_ms is not None else "unknown"
         if step.measured_ms is not None:
             estimate += f" (rehearsal {about(step.measured_ms)})"
-        table.add_row(
-            str(number),
-            step.revision,
-            str(step.risk),
-            step.lock_text(),
-            step.reversible_text(),
-            estimate,
-            shown,
+        rows.append(
+            [
+                str(number),
+                step.revision,
+                str(step.risk),
+                step.lock_text(),
+                step.reversible_text(),
+                estimate,
+                shown,
+            ]
         )
-    return table
+    show_table(stdout, ("#", "revision", "risk", "lock", "reversible", "est. time", "findings"), rows)
 
 
 def show_report(found: Status, report: LintReport) -> None:
@@ -69,20 +68,20 @@ def show_report(found: Status, report: LintReport) -> None:
     if not report.steps:
         stdout.print("Nothing pending: nothing to lint.", markup=False)
         return
-    stdout.print(risk_table(report))
+    show_risk_table(report)
     for step in report.steps:
         findings = ordered(report.findings_for(step.revision))
         if not findings:
             continue
-        stdout.print("")
-        stdout.rule(f"{step.revision} ({step.message})", style="none")
+        say(stdout, "")
+        rule(stdout, f"{step.revision} ({step.message})", style="none")
         for finding in findings:
             status = f" (acknowledged: {finding.reason})" if finding.acknowledged else ""
-            stdout.print(f"[{finding.severity}] {finding.code} {finding.slug}{status}", markup=False)
-            stdout.print(_indent(finding.message), markup=False)
+            say(stdout, f"[{finding.severity}] {finding.code} {finding.slug}{status}")
+            say(stdout, _indent(finding.message))
             if finding.severity is not Severity.INFO:
-                stdout.print(_indent(finding.help), markup=False)
-                stdout.print(_indent(finding.acknowledge), markup=False)
+                say(stdout, _indent(finding.help))
+                say(stdout, _indent(finding.acknowledge))
     for unused in report.unused_acknowledgements:
         stdout.print(
             f"Acknowledgement {unused.code}:{unused.revision} matched no finding; check the code and revision.",
@@ -114,13 +113,11 @@ def add_risks(payload: dict[str, Any], report: LintReport) -> None:
 def show_risks(report: LintReport) -> None:
     """Plan's text: the risk table, then one line per finding that is not a note."""
     stdout.print("")
-    stdout.print(risk_table(report))
+    show_risk_table(report)
     notable = [f for f in report.findings if f.severity is not Severity.INFO]
     for finding in notable:
         mark = " (acknowledged)" if finding.acknowledged else ""
-        stdout.print(
-            f"[{finding.severity}] {finding.code} {finding.revision}{mark}: {finding.message}", markup=False
-        )
+        say(stdout, f"[{finding.severity}] {finding.code} {finding.revision}{mark}: {finding.message}")
     stdout.print(
         f"{summary_line(report)} runner lint shows every finding with its safer version.", markup=False
     )

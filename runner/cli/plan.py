@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from runner.cli.common import (
     DEFAULT_CONFIG,
@@ -19,12 +18,14 @@ from runner.cli.common import (
     WrapperOption,
     boundary,
     given_options,
+    imports_done,
     print_json,
     resolve_target,
     stderr,
     stdout,
 )
 from runner.cli.output import command_line
+from runner.cli.plain import rule, say, show_table
 from runner.durations import format_ms
 
 if TYPE_CHECKING:
@@ -58,8 +59,10 @@ def plan(
 ) -> None:
     """Show the steps an apply would take, one revision per transaction, in order."""
     from runner.commands import plan as make_plan
+    from runner.lint import analyse  # noqa: F401  (loaded before imports_done: it lives as long as the process)
     from runner.request.flags import from_flags
 
+    imports_done()
     with boundary(debug, json_output=json_output):
         if playbook is not None:
             from runner.playbook import load_playbook
@@ -137,20 +140,20 @@ def show_guards(result: PlanResult) -> None:
         "profile for steps that need more, then the playbook's own settings for a step",
         markup=False,
     )
-    table = Table(show_edge=False, pad_edge=False, box=None)
-    for column in ("revision", "lock_timeout", "statement_timeout", "attempts", "from"):
-        table.add_column(column)
+    rows = []
     for revision in result.status.pending:
         settings = result.settings[revision.revision]
         guards = settings.guards
-        table.add_row(
-            revision.revision,
-            format_ms(guards.lock_timeout_ms),
-            format_ms(guards.statement_timeout_ms),
-            str(settings.retry.attempts),
-            settings.source,
+        rows.append(
+            [
+                revision.revision,
+                format_ms(guards.lock_timeout_ms),
+                format_ms(guards.statement_timeout_ms),
+                str(settings.retry.attempts),
+                settings.source,
+            ]
         )
-    stdout.print(table)
+    show_table(stdout, ("revision", "lock_timeout", "statement_timeout", "attempts", "from"), rows)
 
 
 def add_sql(payload: dict[str, Any], rendered: list[RenderedStep]) -> None:
@@ -164,8 +167,8 @@ def add_sql(payload: dict[str, Any], rendered: list[RenderedStep]) -> None:
 
 def show_sql(rendered: list[RenderedStep]) -> None:
     for step in rendered:
-        stdout.rule(f"{step.revision} ({step.direction})")
+        rule(stdout, f"{step.revision} ({step.direction})")
         if step.error:
-            stdout.print(f"-- cannot render offline: {step.error}", markup=False)
+            say(stdout, f"-- cannot render offline: {step.error}")
         else:
-            stdout.print(step.sql or "", markup=False, end="")
+            say(stdout, step.sql or "", end="")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from runner.cli.common import (
     DEFAULT_CONFIG,
@@ -23,8 +22,11 @@ from runner.cli.common import (
     stdout,
 )
 from runner.cli.output import command_line
+from runner.cli.plain import show_table
 from runner.errors import ConfigError
-from runner.planning.status import Status
+
+if TYPE_CHECKING:
+    from runner.planning.status import Status
 
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -85,18 +87,11 @@ def show_status(found: Status) -> None:
         stdout.print("Up to date: nothing to apply.")
         return
     stdout.print(f"Pending  {len(found.pending)} revision(s), in apply order:")
-    table = Table(show_edge=False, pad_edge=False, box=None)
-    for column in ("#", "revision", "from", "downgrade", "message"):
-        table.add_column(column)
-    for number, revision in enumerate(found.pending, start=1):
-        table.add_row(
-            str(number),
-            revision.revision,
-            revision.down_revision or "<base>",
-            str(revision.downgrade),
-            revision.message,
-        )
-    stdout.print(table)
+    rows = [
+        [str(number), r.revision, r.down_revision or "<base>", str(r.downgrade), r.message]
+        for number, r in enumerate(found.pending, start=1)
+    ]
+    show_table(stdout, ("#", "revision", "from", "downgrade", "message"), rows)
 
 
 def show_environments(

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.commands.project import Opened, within_project
-from runner.database import connections
-from runner.database.reads import refusing_when_blocked
 from runner.errors import ConfigError
 from runner.planning.status import Status, read_status
 from runner.request import RunRequest
@@ -78,6 +76,8 @@ def target_stats(target: DatabaseTarget | None) -> Stats | None:
     """Table sizes from the target, on the runner's own short-lived connection; None without a target."""
     if target is None:
         return None
+    from runner.database import connections
+    from runner.database.reads import refusing_when_blocked
     from runner.lint import read_stats
 
     with (

@@ -16,6 +16,7 @@ from psycopg import sql
 
 from runner import tuning
 from runner.database.reads import bound, refusing_when_blocked
+from runner.database.version_table import VersionTable as VersionTable  # re-exported: its old home
 from runner.errors import ConfigError, Unreachable
 from runner.redact import redact
 from runner.target import DatabaseTarget
@@ -114,27 +115,6 @@ def identity(conn: psycopg.Connection) -> ServerIdentity:
     assert row is not None
     database, address, port, system_identifier, pid, start_us = row
     return ServerIdentity(system_identifier, database, address, port, pid, start_us)
-
-
-@dataclass(frozen=True)
-class VersionTable:
-    """Where Alembic keeps its revision(s); ``alembic_version`` on the search path by default."""
-
-    name: str = "alembic_version"
-    schema: str | None = None
-
-    @classmethod
-    def parse(cls, value: str) -> VersionTable:
-        schema, _, name = value.rpartition(".")
-        return cls(name=name, schema=schema or None)
-
-    def identifier(self) -> sql.Composable:
-        if self.schema:
-            return sql.Identifier(self.schema, self.name)
-        return sql.Identifier(self.name)
-
-    def __str__(self) -> str:
-        return f"{self.schema}.{self.name}" if self.schema else self.name
 
 
 def read_heads(conn: psycopg.Connection, table: VersionTable) -> tuple[str, ...]:

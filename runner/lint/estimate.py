@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.audit.timings import step_durations
 from runner.lint.locks import Work
 from runner.lint.sizing import TableStats
 
@@ -62,6 +61,8 @@ def proportional_ms(work: Work, stats: TableStats, *, factor: float = 1.0) -> fl
 
 def read_calibration(path: str | Path) -> Calibration:
     """The measured duration of each revision in a rehearsal's audit log (``runner.audit.timings``)."""
+    from runner.audit.timings import step_durations
+
     return Calibration(measured_ms=step_durations(Path(path)), source=str(path))
 
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from runner.lint.catalog import CatalogFacts, read_facts
 from runner.lint.names import DEFAULT_SCHEMA, TableRef
+
+if TYPE_CHECKING:
+    import psycopg
 
 PAGE_BYTES = 8192
 ROW_BYTES_GUESS = 100  # for a table never analysed and not yet counted: rows from its size

@@ -126,7 +126,8 @@ def collect(
             steps.append(StepSQL(revision, render_error="rendering stopped before this revision"))
             continue
         steps.append(parse_step(revision, found.sql, error=found.error, version_table=version_table))
-    return [_read_downgrade(project, step) if _needs_downgrade(step) else step for step in steps]
+    downgrades = _read_downgrades(project, [step for step in steps if _needs_downgrade(step)])
+    return [downgrades.get(step.revision.revision, step) for step in steps]
 
 
 def _needs_downgrade(step: StepSQL) -> bool:
@@ -147,6 +148,33 @@ def existing_tables_written(step: StepSQL) -> set[str]:
             if key not in created:
                 written.add(key)
     return written
+
+
+def _read_downgrades(project: AlembicProject, steps: Sequence[StepSQL]) -> dict[str, StepSQL]:
+    """Each step with its downgrade read: those of one parent and no dependencies in one env.py run.
+
+    A downgrade that fails there, or can't share a run, is rendered alone, as it is on its own.
+    """
+    together = [s for s in steps if len(s.revision.down_revisions) <= 1 and not _depends(project, s.revision)]
+    read: dict[str, StepSQL] = {}
+    if len(together) > 1:
+        try:
+            rendered = offline.render(project, [s.revision for s in together], "downgrade")
+        except Exception:  # user code; each is rendered alone below
+            rendered = []
+        by_revision = {r.revision: r for r in rendered}
+        for step in together:
+            found = by_revision.get(step.revision.revision)
+            if found is not None and found.sql is not None and found.error is None:
+                read[step.revision.revision] = with_downgrade(step, found.sql)
+    for step in steps:
+        if step.revision.revision not in read:
+            read[step.revision.revision] = _read_downgrade(project, step)
+    return read
+
+
+def _depends(project: AlembicProject, revision: Revision) -> bool:
+    return bool(project.script.get_revision(revision.revision).dependencies)
 
 
 def _read_downgrade(project: AlembicProject, step: StepSQL) -> StepSQL:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, wraps
 from typing import Any
 
-from runner.alembic_compat import downgrade_step, upgrade_step, wrap_migration_function
+from runner.alembic_compat import downgrade_step, stamp_step, upgrade_step, wrap_migration_function
 from runner.planning.app_errors import env_py_failed
 from runner.planning.environment import GuardedEnvironment
 from runner.planning.project import AlembicProject
@@ -43,6 +43,10 @@ def render(
     project: AlembicProject, revisions: Sequence[Revision], direction: str = "upgrade"
 ) -> list[RenderedStep]:
     """Render ``revisions`` in the order given, as if each earlier one had been applied.
+
+    Downgrades are rendered from the revision each undoes: between two that don't follow
+    each other down the chain, the version table is stamped to the next one (its SQL is
+    outside every step's), so each reads as if rendered alone.
 
     One env.py run renders them all: a revision whose migration function fails
     offline is recorded with the reason and the next one is rendered in the same
@@ -73,7 +77,11 @@ def _render_from(
 
     def steps(_heads: Any, _context: Any) -> Iterator[Any]:
         started.append(True)
+        below: tuple[str, ...] | None = None  # where the last downgrade left the version table
         for revision in revisions:
+            if below is not None and revision.revision not in below:  # not the next one down: stamp it first
+                yield stamp_step(script, below, revision.revision)
+            below = revision.down_revisions if direction == "downgrade" else None
             make = upgrade_step if direction == "upgrade" else downgrade_step
             failure: list[str] = []
             step = wrap_migration_function(
@@ -123,6 +131,7 @@ def _render_from(
 def _recording(migration_fn: Callable[..., Any], failure: list[str]) -> Callable[..., Any]:
     """The revision's upgrade()/downgrade(), with a failure offline noted instead of ending the env.py run."""
 
+    @wraps(migration_fn)  # Alembic names the step by the function: "-- Running upgrade a -> b"
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return migration_fn(*args, **kwargs)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from runner.database import connections, runlock
-from runner.database.unfinished import UnfinishedRun, unfinished_runs
-from runner.planning.project import AlembicProject
 from runner.planning.revisions import Revision
-from runner.target import DatabaseTarget
+
+if TYPE_CHECKING:  # planning --from reads no database: psycopg is loaded only to read one
+    from runner.database import runlock
+    from runner.database.unfinished import UnfinishedRun
+    from runner.database.version_table import VersionTable
+    from runner.planning.project import AlembicProject
+    from runner.target import DatabaseTarget
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,15 @@ class Status:
                 for r in self.pending
             ],
             "unfinished": [run.as_json() for run in self.unfinished],
-            "run_in_progress": (
-                {"run_id": runlock.run_id_of(self.in_progress), "holder": self.in_progress.describe()}
-                if self.in_progress
-                else None
-            ),
+            "run_in_progress": self._in_progress_json(),
         }
+
+    def _in_progress_json(self) -> dict[str, Any] | None:
+        if self.in_progress is None:
+            return None
+        from runner.database.runlock import run_id_of
+
+        return {"run_id": run_id_of(self.in_progress), "holder": self.in_progress.describe()}
 
 
 def read_status(
@@ -58,7 +64,7 @@ def read_status(
     target: DatabaseTarget | None,
     *,
     to: str = "heads",
-    version_table: connections.VersionTable | None = None,
+    version_table: VersionTable | None = None,
     from_revision: str | None = None,
 ) -> Status:
     """Read the current revision from the database, or take ``from_revision`` (offline plan)."""
@@ -68,6 +74,9 @@ def read_status(
         current = () if from_revision == "base" else project.resolve(from_revision)
         where = f"(offline, from {from_revision})"
     else:
+        from runner.database import connections, runlock
+        from runner.database.unfinished import unfinished_runs
+
         assert target is not None
         with closing(connections.connect(target)) as conn:
             current = connections.read_heads(conn, version_table or connections.VersionTable())

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runner.database.connections import VersionTable
+from runner.database.version_table import VersionTable
 from runner.errors import ConfigError
 from runner.guards import GuardPolicy
 from runner.run.resuming import Resumption

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner import limits
-from runner.database.connections import VersionTable
+from runner.database.version_table import VersionTable
 from runner.durations import parse_ms
 from runner.errors import ConfigError
 from runner.guards import DEFAULTS, GuardPolicy, Guards, LockRetryPolicy

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.aws.identifiers import SNAPSHOT_ID_RULE, is_snapshot_id
-from runner.database.connections import VersionTable
+from runner.database.version_table import VersionTable
 from runner.errors import ConfigError, RunnerError
 from runner.request import DEFAULT_AUDIT_LOG, Confirmation, RunRequest
 from runner.target import DatabaseTarget

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-
-from runner.audit import AuditLog
-from runner.database import leftovers
-from runner.database.connections import ServerIdentity
-from runner.database.unfinished import UnfinishedRun
 from runner.errors import Refused
+
+if TYPE_CHECKING:  # building a request (every command) must not load psycopg and the audit log
+    import psycopg
+
+    from runner.audit import AuditLog
+    from runner.database.connections import ServerIdentity
+    from runner.database.unfinished import UnfinishedRun
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ def take_over(
 ) -> None:
     """First thing under the run lock: the same database, still on the dead run's path; then the link in the
     log, and the dead run's sessions ended. A Refused before anything changed, otherwise."""
+    from runner.database import leftovers
+
     _same_database(resuming, identity)
     _on_the_path(resuming, heads)
     row = next((run.as_json() for run in unfinished if run.run_id == resuming.run_id), None)
@@ -114,6 +117,8 @@ def clear_leftovers(
     IF NOT EXISTS: then it can't have been there before the step, and the step
     would fail on it.
     """
+    from runner.database import leftovers
+
     if first_step is None or first_step != resuming.step_in_flight:
         return
     for built in resuming.built_indexes:

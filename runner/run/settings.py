@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.database.connections import VersionTable
+from runner.database.version_table import VersionTable
 from runner.guards import GuardPolicy
 from runner.run.resuming import Resumption
 from runner.target import DatabaseTarget
