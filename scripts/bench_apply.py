@@ -5,7 +5,11 @@ throwaway PostgreSQL (or --database-url's server), applies it to fresh
 databases with plain Alembic and with ``runner apply``, alternating, and
 prints the median times and the ratio runner/alembic. Both are timed as the
 command lines an operator runs (process start included) and in-process (the
-guards alone).
+guards alone). Plain ``alembic upgrade`` with the example env.py runs the whole
+chain in one transaction; the runner commits each revision on its own (so a
+failure leaves a known revision). A third in-process baseline, Alembic with
+``transaction_per_migration=True``, separates what the guards cost from what a
+commit per revision costs.
 
     .venv/bin/python scripts/bench_apply.py [--revisions 100] [--rounds 3]
 """
@@ -66,6 +70,7 @@ class Server:
         with closing(psycopg.connect(**self.admin, autocommit=True)) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name}")
             conn.execute(f"CREATE DATABASE {name}")
+            conn.execute("CHECKPOINT")  # the last run's dirty pages are written now, not during the next run
         return make_url(self.url).set(database=name).render_as_string(hide_password=False)
 
 
@@ -121,6 +126,29 @@ def inproc_alembic(ini: Path, url: str) -> None:
     command.upgrade(config, "head")
 
 
+def inproc_alembic_per_revision(ini: Path, url: str) -> None:
+    """Alembic's own upgrade with a transaction per revision, as the runner commits."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine
+
+    config = Config(str(ini))
+    script = ScriptDirectory.from_config(config)
+    engine = create_engine(DatabaseTarget.parse(url).for_alembic())
+    try:
+        with (
+            EnvironmentContext(
+                config, script, fn=lambda rev, _: script._upgrade_revs("head", rev), destination_rev="head"
+            ) as env,
+            engine.connect() as connection,
+        ):
+            env.configure(connection=connection, transaction_per_migration=True)
+            with env.begin_transaction():
+                env.run_migrations()
+    finally:
+        engine.dispose()
+
+
 def inproc_runner(ini: Path, url: str, audit: Path) -> None:
     target = DatabaseTarget.parse(url)
     project = AlembicProject.load(ini, database_url=target.for_alembic())
@@ -147,12 +175,13 @@ def main() -> int:
         with provider as url:
             server = Server(url)
             times: dict[str, list[float]] = {
-                k: [] for k in ("cli_alembic", "cli_runner", "lib_alembic", "lib_runner")
+                k: [] for k in ("cli_alembic", "cli_runner", "lib_alembic", "lib_alembic_tpr", "lib_runner")
             }
             runs = {
                 "cli_alembic": lambda url, log: cli_alembic(ini, url),
                 "cli_runner": lambda url, log: cli_runner(ini, url, log),
                 "lib_alembic": lambda url, log: inproc_alembic(ini, url),
+                "lib_alembic_tpr": lambda url, log: inproc_alembic_per_revision(ini, url),
                 "lib_runner": lambda url, log: inproc_runner(ini, url, log),
             }
             for n in range(args.rounds):
@@ -163,9 +192,13 @@ def main() -> int:
     med = {name: statistics.median(values) for name, values in times.items()}
     print(f"{args.revisions} revisions, {args.rounds} rounds, median seconds:")
     for name, value in med.items():
-        print(f"  {name:12s} {value:7.3f}s  ({value / args.revisions * 1000:.1f} ms/revision)")
+        print(f"  {name:16s} {value:7.3f}s  ({value / args.revisions * 1000:.1f} ms/revision)")
     print(f"ratio runner/alembic, command line: {med['cli_runner'] / med['cli_alembic']:.2f}")
     print(f"ratio runner/alembic, in-process:   {med['lib_runner'] / med['lib_alembic']:.2f}")
+    print(
+        "ratio runner/alembic with a transaction per revision (lib_alembic_tpr), in-process: "
+        f"{med['lib_runner'] / med['lib_alembic_tpr']:.2f}"
+    )
     return 0
 
 
