@@ -106,7 +106,7 @@ def _update_literals(construct: Any, version: Any) -> tuple[str, str] | None:
     """(new, old) literal texts of ``UPDATE version SET version_num=<new> WHERE version_num = <old>``, else None."""
     if not isinstance(construct, Update) or construct.table is not version:
         return None
-    values = construct._values or {}
+    values: dict[Any, Any] = dict(construct._values or {})
     new = values.get("version_num") if len(values) == 1 else None
     where = construct.whereclause
     if not (isinstance(new, ColumnClause) and new.is_literal and isinstance(where, BinaryExpression)):
