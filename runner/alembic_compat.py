@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext, MigrationStep, StampStep
+from alembic.runtime.migration import MigrationContext, MigrationStep, RevisionStep, StampStep
 from alembic.script import ScriptDirectory
 from sqlalchemy import literal_column
 from sqlalchemy.sql.dml import Update
@@ -30,8 +30,22 @@ def upgrade_step(script: ScriptDirectory, revision: str) -> MigrationStep:
 
 
 def downgrade_step(script: ScriptDirectory, revision: str) -> MigrationStep:
-    """The step object ``run_migrations`` applies to revert ``revision``."""
-    return MigrationStep.downgrade_from_script(script.revision_map, script.get_revision(revision))
+    """The step object ``run_migrations`` applies to revert ``revision`` (``downgrade_from_script``'s own)."""
+    return _DowngradeStep(script.revision_map, script.get_revision(revision), False)
+
+
+class _DowngradeStep(RevisionStep):
+    """Alembic's downgrade step, answering "does it delete the version row?" without walking the chain.
+
+    With the revision the only head and one revision below it, the row moves down
+    and is never deleted; Alembic finds that out by collecting every ancestor of the
+    revision below, once per step, which a long chain pays for quadratically.
+    """
+
+    def should_delete_branch(self, heads: set[str]) -> bool:
+        if len(self.revision._normalized_down_revisions) == 1 and heads == {self.revision.revision}:
+            return False
+        return super().should_delete_branch(heads)
 
 
 def stamp_step(script: ScriptDirectory, heads: Sequence[str], revision: str) -> MigrationStep:

@@ -14,7 +14,7 @@ import alembic
 import pytest
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import ScriptDirectory
 from sqlalchemy.sql.dml import Update
 
@@ -224,3 +224,20 @@ def test_version_updates_from_the_template_are_the_text_alembic_compiles(script,
     assert render(write_version_updates_from_template) == expected
     assert expected.count("UPDATE ") >= 3
     assert len(compiled) == 1  # the template itself; no step's UPDATE was compiled
+
+
+def test_a_downgrade_step_deletes_the_version_row_exactly_when_alembics_own_does(script):
+    """The shortcut for a lone head with one parent agrees with Alembic's ancestry walk for every head set."""
+    revisions = ["a", "b1", "b2", "m", "c"]
+    head_sets = [{revision} for revision in revisions] + [{"b1", "b2"}, {"a", "b1"}, {"b2", "c"}, set()]
+    for revision in revisions:
+        ours = downgrade_step(script, revision)
+        alembics = MigrationStep.downgrade_from_script(script.revision_map, script.get_revision(revision))
+        assert ours == alembics and ours.is_downgrade
+        for heads in head_sets:
+            assert ours.should_delete_branch(set(heads)) == alembics.should_delete_branch(set(heads)), (
+                revision,
+                heads,
+            )
+    assert downgrade_step(script, "a").should_delete_branch({"a"})  # the base: its row goes
+    assert not downgrade_step(script, "c").should_delete_branch({"c"})
