@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sys
 import traceback
@@ -17,7 +16,7 @@ from rich.console import Console
 
 from runner.cli.output import GuardedStream
 from runner.errors import ConfigError, ExitCode, RunnerError
-from runner.redact import redact
+from runner.redact import redact, redactor
 from runner.run.interrupts import Interrupted
 
 if TYPE_CHECKING:  # imported where used: starting the command line doesn't load Alembic or SQLAlchemy
@@ -192,7 +191,9 @@ def json_stdout(enabled: bool) -> Iterator[None]:
 
 
 def print_json(payload: Any) -> None:
-    text = json.dumps(redact(payload), indent=2, default=str) + "\n"
+    from runner.cli.json_text import json_text
+
+    text = json_text(payload, redactor().text) + "\n"  # json.dumps(redact(payload), indent=2, default=str)
     if _JsonOut.fd is not None:
         data = text.encode("utf-8")
         while data:  # os.write may write less than it was given
