@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from runner.guards import Guards
@@ -133,7 +134,15 @@ class LintReport:
         raise KeyError(revision)
 
     def findings_for(self, revision: str) -> list[Finding]:
-        return [f for f in self.findings if f.revision == revision]
+        return list(self._findings_by_revision.get(revision, ()))
+
+    @cached_property
+    def _findings_by_revision(self) -> dict[str, list[Finding]]:
+        """The findings grouped by step, in report order: a view asks for each of a thousand steps."""
+        grouped: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            grouped.setdefault(finding.revision, []).append(finding)
+        return grouped
 
     def profile_for(self, revision: str) -> tuple[str, Guards] | None:
         """The step's timeout profile when it needs more than the short-lock default; else None."""
