@@ -128,10 +128,14 @@ class LintReport:
     server_version: ServerVersion = field(default_factory=ServerVersion)  # the target's, or the assumed one
 
     def step(self, revision: str) -> StepRisk:
+        return self._steps_by_revision[revision]  # KeyError: not in this report
+
+    @cached_property
+    def _steps_by_revision(self) -> dict[str, StepRisk]:
+        found: dict[str, StepRisk] = {}
         for step in self.steps:
-            if step.revision == revision:
-                return step
-        raise KeyError(revision)
+            found.setdefault(step.revision, step)
+        return found
 
     def findings_for(self, revision: str) -> list[Finding]:
         return list(self._findings_by_revision.get(revision, ()))
@@ -146,10 +150,10 @@ class LintReport:
 
     def profile_for(self, revision: str) -> tuple[str, Guards] | None:
         """The step's timeout profile when it needs more than the short-lock default; else None."""
-        for step in self.steps:
-            if step.revision == revision:
-                return (step.profile, step.guards) if step.profile != SHORT_LOCK_DDL else None
-        return None  # not in this plan (a rollback step's downgrade was not linted)
+        step = self._steps_by_revision.get(revision)
+        if step is None:
+            return None  # not in this plan (a rollback step's downgrade was not linted)
+        return (step.profile, step.guards) if step.profile != SHORT_LOCK_DDL else None
 
     def blocking(self) -> list[Finding]:
         return [f for f in self.findings if f.severity is Severity.BLOCK and not f.acknowledged]
