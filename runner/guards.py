@@ -25,14 +25,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-from tenacity import stop_after_attempt, stop_after_delay, wait_random_exponential
-from tenacity.stop import stop_base
-from tenacity.wait import wait_base
+from typing import TYPE_CHECKING
 
 from runner import limits
 from runner.durations import format_ms
 from runner.errors import ConfigError
+
+if TYPE_CHECKING:  # tenacity is imported when a retry is built: lint and plan only read the settings
+    from tenacity.stop import stop_base
+    from tenacity.wait import wait_base
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,14 @@ class LockRetryPolicy:
                 raise ConfigError(f"Queue limit {self.queue_limit} {problem}.")
 
     def stop(self) -> stop_base:
+        from tenacity import stop_after_attempt, stop_after_delay
+
         return stop_after_attempt(self.attempts) | stop_after_delay(self.total_s)
 
     def wait(self) -> wait_base:
         """Full-jitter exponential backoff: waiters from several runs don't retry in step."""
+        from tenacity import wait_random_exponential
+
         return wait_random_exponential(multiplier=self.first_wait_s, max=self.max_wait_s)
 
 

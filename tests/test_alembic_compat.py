@@ -14,8 +14,9 @@ import alembic
 import pytest
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationStep
 from alembic.script import ScriptDirectory
+from sqlalchemy.sql.dml import Update
 
 from runner.alembic_compat import (
     CHECKED_RELEASES,
@@ -25,6 +26,7 @@ from runner.alembic_compat import (
     upgrade_step,
     would_apply,
     wrap_migration_function,
+    write_version_updates_from_template,
 )
 from tests.conftest import PROJECTS
 
@@ -47,6 +49,8 @@ def offline_sql(
     *,
     starting_rev: str | None = None,
     destination_rev: str,
+    version_table_schema: str | None = None,
+    after_configure: Callable[[MigrationContext], None] | None = None,
 ) -> str:
     """What Alembic renders when its ``fn`` hands it ``steps()``, as ``alembic upgrade --sql`` would."""
     buffer = io.StringIO()
@@ -58,7 +62,14 @@ def offline_sql(
         starting_rev=starting_rev,
         destination_rev=destination_rev,
     ) as environment:
-        environment.configure(dialect_name="postgresql", output_buffer=buffer, transaction_per_migration=True)
+        environment.configure(
+            dialect_name="postgresql",
+            output_buffer=buffer,
+            transaction_per_migration=True,
+            version_table_schema=version_table_schema,
+        )
+        if after_configure is not None:
+            after_configure(environment.get_context())
         environment.run_migrations()
     return buffer.getvalue()
 
@@ -183,3 +194,50 @@ def test_env_py_reaches_a_shared_subclass_through_the_context_module(config, scr
         assert context.config is shared.config
         shared.configure(dialect_name="postgresql", as_sql=True)
         assert isinstance(context.get_context(), MigrationContext)
+
+
+@pytest.mark.parametrize("schema", [None, "Ops"])
+def test_version_updates_from_the_template_are_the_text_alembic_compiles(script, schema, monkeypatch):
+    """Every step's UPDATE comes from the template, byte for byte what Alembic writes; the rest is Alembic's own."""
+    order = ["b1", "b2", "m", "c"]
+    revisions = ["a", *order]
+
+    def steps() -> list[Any]:
+        return [upgrade_step(script, revision) for revision in revisions] + [
+            downgrade_step(script, revision) for revision in ["c", "m"]
+        ]
+
+    def render(after: Callable[[MigrationContext], None] | None) -> str:
+        return offline_sql(
+            script, steps, destination_rev="c", version_table_schema=schema, after_configure=after
+        )
+
+    expected = render(None)
+    compiled: list[str] = []
+    original = Update.compile
+
+    def counting(self: Update, *args: Any, **kwargs: Any) -> Any:
+        compiled.append(type(self).__name__)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Update, "compile", counting)
+    assert render(write_version_updates_from_template) == expected
+    assert expected.count("UPDATE ") >= 3
+    assert len(compiled) == 1  # the template itself; no step's UPDATE was compiled
+
+
+def test_a_downgrade_step_deletes_the_version_row_exactly_when_alembics_own_does(script):
+    """The shortcut for a lone head with one parent agrees with Alembic's ancestry walk for every head set."""
+    revisions = ["a", "b1", "b2", "m", "c"]
+    head_sets = [{revision} for revision in revisions] + [{"b1", "b2"}, {"a", "b1"}, {"b2", "c"}, set()]
+    for revision in revisions:
+        ours = downgrade_step(script, revision)
+        alembics = MigrationStep.downgrade_from_script(script.revision_map, script.get_revision(revision))
+        assert ours == alembics and ours.is_downgrade
+        for heads in head_sets:
+            assert ours.should_delete_branch(set(heads)) == alembics.should_delete_branch(set(heads)), (
+                revision,
+                heads,
+            )
+    assert downgrade_step(script, "a").should_delete_branch({"a"})  # the base: its row goes
+    assert not downgrade_step(script, "c").should_delete_branch({"c"})

@@ -144,6 +144,42 @@ def test_downgrade_kinds_are_read_from_source(tmp_path):
     assert downgrade_kind(str(missing)) is Downgrade.MISSING
 
 
+def test_downgrade_kinds_from_the_loaded_function_are_the_ones_read_from_source(tmp_path):
+    """The loaded downgrade() answers without a parse only when the parse would say the same."""
+    import importlib.util
+
+    import runner.planning.revisions as revisions
+
+    scripts = {
+        "full": ("def downgrade():\n    op.drop_table('t')\n", Downgrade.FULL, True),
+        # Python keeps the second, the source's first one is what counts: it only passes
+        "twice": (
+            "def downgrade():\n    pass\n\ndef downgrade():\n    op.drop_table('t')\n",
+            Downgrade.EMPTY,
+            False,
+        ),
+        "dropped": ("def downgrade():\n    if False:\n        op.drop_table('t')\n", Downgrade.FULL, False),
+        "decorated": (
+            "def keep(f):\n    return f\n\n@keep\ndef downgrade():\n    op.drop_table('t')\n",
+            Downgrade.FULL,
+            False,
+        ),
+        "nested": ("if True:\n    def downgrade():\n        op.drop_table('t')\n", Downgrade.MISSING, False),
+        "empty": ('def downgrade():\n    """one way"""\n    ...\n', Downgrade.EMPTY, False),
+    }
+    for name, (source, kind, without_parse) in scripts.items():
+        path = tmp_path / f"{name}.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location(f"script_{name}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        loaded = getattr(module, "downgrade", None)
+        assert downgrade_kind(str(path), loaded) is kind, name
+        assert downgrade_kind(str(path)) is kind, name
+        assert revisions._surely_does_something(source, str(path), loaded) is without_parse, name
+
+
 def test_relations_are_read_with_the_postgres_parser():
     assert relations_in("ALTER TABLE providers ADD COLUMN x int") == ['"providers"']
     assert relations_in('LOCK TABLE app."Weird" IN ACCESS EXCLUSIVE MODE') == ['"app"."Weird"']

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from runner.guards import Guards
@@ -127,20 +128,32 @@ class LintReport:
     server_version: ServerVersion = field(default_factory=ServerVersion)  # the target's, or the assumed one
 
     def step(self, revision: str) -> StepRisk:
+        return self._steps_by_revision[revision]  # KeyError: not in this report
+
+    @cached_property
+    def _steps_by_revision(self) -> dict[str, StepRisk]:
+        found: dict[str, StepRisk] = {}
         for step in self.steps:
-            if step.revision == revision:
-                return step
-        raise KeyError(revision)
+            found.setdefault(step.revision, step)
+        return found
 
     def findings_for(self, revision: str) -> list[Finding]:
-        return [f for f in self.findings if f.revision == revision]
+        return list(self._findings_by_revision.get(revision, ()))
+
+    @cached_property
+    def _findings_by_revision(self) -> dict[str, list[Finding]]:
+        """The findings grouped by step, in report order: a view asks for each of a thousand steps."""
+        grouped: dict[str, list[Finding]] = {}
+        for finding in self.findings:
+            grouped.setdefault(finding.revision, []).append(finding)
+        return grouped
 
     def profile_for(self, revision: str) -> tuple[str, Guards] | None:
         """The step's timeout profile when it needs more than the short-lock default; else None."""
-        for step in self.steps:
-            if step.revision == revision:
-                return (step.profile, step.guards) if step.profile != SHORT_LOCK_DDL else None
-        return None  # not in this plan (a rollback step's downgrade was not linted)
+        step = self._steps_by_revision.get(revision)
+        if step is None:
+            return None  # not in this plan (a rollback step's downgrade was not linted)
+        return (step.profile, step.guards) if step.profile != SHORT_LOCK_DDL else None
 
     def blocking(self) -> list[Finding]:
         return [f for f in self.findings if f.severity is Severity.BLOCK and not f.acknowledged]

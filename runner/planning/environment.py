@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic.runtime.environment import EnvironmentContext
 
-from runner.alembic_compat import share_context_module
+from runner.alembic_compat import share_context_module, write_version_updates_from_template
 from runner.errors import EnvPyError
 
 ConnectionHook = Callable[[Any], None]
@@ -57,6 +57,8 @@ class GuardedEnvironment(EnvironmentContext):
                 callbacks.append(self._runner_on_version_apply)
             kw["on_version_apply"] = callbacks
         super().configure(connection=connection, url=url, **kw)
+        if self.is_offline_mode():
+            write_version_updates_from_template(self.get_context())
 
 
 share_context_module(GuardedEnvironment)

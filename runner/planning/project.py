@@ -162,7 +162,7 @@ class AlembicProject:
                 down_revisions=_as_tuple(script.down_revision),
                 message=(script.doc or "").strip(),
                 path=script.path,
-                downgrade=downgrade_kind(script.path),
+                downgrade=downgrade_kind(script.path, getattr(script.module, "downgrade", None)),
             )
         return self._revisions[script.revision]
 

@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from types import CodeType
 
 
 class Downgrade(StrEnum):
@@ -37,10 +38,18 @@ class Revision:
         return f"{self.down_revision or '<base>'} -> {self.revision} ({self.message})"
 
 
-def downgrade_kind(path: str) -> Downgrade:
-    """Read the script's source: a downgrade that only passes can't undo anything."""
+def downgrade_kind(path: str, loaded: object = None) -> Downgrade:
+    """Read the script's source: a downgrade that only passes can't undo anything.
+
+    ``loaded`` is the module's ``downgrade`` as Alembic loaded it: when its code
+    is longer than a function that only passes, and it is the script's first
+    top-level ``def downgrade``, it does something, and the source needs no parse.
+    """
     try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+        source = Path(path).read_text(encoding="utf-8")
+        if _surely_does_something(source, path, loaded):
+            return Downgrade.FULL
+        tree = ast.parse(source)
     except (OSError, SyntaxError, ValueError):
         return Downgrade.FULL  # Alembic loaded it, so it exists; assume the author meant it
     for node in tree.body:
@@ -53,3 +62,31 @@ def downgrade_kind(path: str) -> Downgrade:
             ]
             return Downgrade.FULL if body else Downgrade.EMPTY
     return Downgrade.MISSING
+
+
+def _passes() -> None:
+    pass
+
+
+def _surely_does_something(source: str, path: str, loaded: object) -> bool:
+    """True when ``loaded`` is the first top-level ``def downgrade`` in ``source`` and compiles to more than a pass.
+
+    A body of ``pass``, a docstring and other constants compiles to what ``_passes``
+    does; any other statement adds instructions (a statement the compiler drops,
+    such as ``if False: ...``, is left to the parse). A ``def`` at column 0 is at
+    the top level, so when no line above the function's starts one naming
+    ``downgrade`` (or continues onto the next line), it is the first.
+    """
+    code = getattr(loaded, "__code__", None)
+    if not isinstance(code, CodeType) or code.co_name != "downgrade" or code.co_filename != str(path):
+        return False
+    if len(code.co_code) <= len(_passes.__code__.co_code):
+        return False
+    lines = source.split("\n")
+    number = code.co_firstlineno
+    if not 1 <= number <= len(lines) or not lines[number - 1].startswith("def downgrade("):
+        return False
+    return not any(
+        line.startswith("def") and ("downgrade" in line or line.endswith("\\"))
+        for line in lines[: number - 1]
+    )
