@@ -64,3 +64,14 @@ def test_a_key_json_cannot_write_is_refused_as_json_refuses_it():
         json.dumps({(1, 2): "tuple key"}, indent=2)
     with pytest.raises(TypeError):
         json_text({(1, 2): "tuple key"}, str)
+
+
+def test_a_value_written_as_its_str_is_redacted_too():
+    """json.dumps(default=str) would let a secret inside a path or an exception through; the writer doesn't."""
+    redactor = Redactor([SECRET])
+    payload = {"where": Path(f"/tmp/{SECRET}/log"), "error": ValueError(f"login failed for {SECRET}")}
+
+    text = json_text(payload, redactor.text)
+
+    assert SECRET not in text
+    assert json.loads(text)["where"].startswith("/tmp/")

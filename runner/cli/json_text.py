@@ -3,9 +3,10 @@
 The same text as ``json.dumps(redact(payload), indent=2, default=str)``, which
 walks a thousand-step plan twice, building a redacted copy and then indenting it
 in the standard library's pure-Python encoder (the C one does no indentation).
-Strings are quoted by the standard library's own (C) function. As there, only
-strings inside dicts, lists and tuples are redacted; anything else is written
-as its ``str()``.
+Strings are quoted by the standard library's own (C) function. Anything that is
+not JSON (a path, a URL object, an exception) is written as its ``str()``,
+redacted too: ``json.dumps(..., default=str)`` would have let a secret in one
+through.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def json_text(payload: Any, redact_text: Callable[[str], str]) -> str:
                     value(item, level + 1)
             write("\n" + _INDENT * level + "}")
         else:
-            write(encode_basestring_ascii(str(obj)))
+            write(string(str(obj)))
 
     value(payload, 0)
     return "".join(out)
