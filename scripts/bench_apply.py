@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
+from as_installed import compile_runner  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from runner.audit import AuditLog  # noqa: E402
@@ -169,6 +170,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--database-url", help="a server to use instead of a throwaway cluster (admin URL)")
     args = parser.parse_args()
+    compile_runner()  # as installed: see scripts/as_installed.py
     with tempfile.TemporaryDirectory() as tmp:
         ini = make_project(Path(tmp) / "project", args.revisions)
         provider = nullcontext(args.database_url) if args.database_url else local_admin_url()

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from as_installed import compile_runner  # noqa: E402
+
 from runner.drift.compare import compare  # noqa: E402
 from runner.drift.snapshot import read  # noqa: E402
 from runner.target import DatabaseTarget  # noqa: E402
@@ -65,6 +67,7 @@ def main() -> None:
     parser.add_argument("--tables", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="Leave the two databases behind.")
     args = parser.parse_args()
+    compile_runner()  # as installed: see scripts/as_installed.py
     source = pg.create_database(name=f"{pg.PREFIX}bench_drift_a")
     target = None
     try:

@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from as_installed import compile_runner  # noqa: E402
+
 from tests.projects import generate  # noqa: E402
 
 BASE_TABLES = 8
@@ -169,6 +171,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="Keep the generated project and print its path.")
     parser.add_argument("--repeat", type=int, default=3, help="Fresh processes per command for the ratios.")
     args = parser.parse_args()
+    compile_runner()  # as installed: see scripts/as_installed.py
     sys.path.insert(0, str(ROOT))
     from runner.lint import analyse
     from runner.planning.project import AlembicProject

@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from as_installed import compile_runner  # noqa: E402
+
 from runner.throwaway.cluster import LocalCluster  # noqa: E402
 
 PLAYBOOK = ROOT / "playbooks" / "credentialmate-rehearsal.yaml"
@@ -63,6 +65,7 @@ def main() -> int:
         "--fill", action="store_true", help="as the demo: 20,000 providers and a 3s held lock"
     )
     args = parser.parse_args()
+    compile_runner()  # as installed: see scripts/as_installed.py
     floors, rehearsals = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for number in range(args.rounds):  # alternating, so machine load falls on both alike
