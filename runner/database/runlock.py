@@ -72,23 +72,19 @@ def holder(conn: psycopg.Connection) -> LockHolder | None:
 # The session settings that keep the lock's session from being ended for being quiet.
 IMMUNE_SETTINGS = ("idle_in_transaction_session_timeout", "idle_session_timeout")
 
-HELD_SQL = """
-SELECT 1 FROM pg_locks
- WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
-   AND classid = %s AND objid = %s AND objsubid = 2
-"""
 
-# The same as a condition, for a statement on the lock's own session (the run's row update before each step).
-HELD_HERE_SQL = (
-    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()"
-    f" AND classid = {LOCK_CLASS} AND objid = {LOCK_OBJECT} AND objsubid = 2)"
-)
+def _held_by(session: str) -> str:
+    """``session`` (an SQL expression for a backend pid) holds the run lock, as an SQL condition."""
+    return (
+        f"EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = {session}"
+        f" AND classid = {LOCK_CLASS} AND objid = {LOCK_OBJECT} AND objsubid = 2)"
+    )
 
+
+# On the lock's own session: a check alone, or a condition of the run's row update before each step.
+HELD_HERE_SQL = _held_by("pg_backend_pid()")
 # For SQL run on another connection (a step's): is the lock still held by the runner's session?
-HELD_BY_SQL = (
-    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = :runner_pid"
-    f" AND classid = {LOCK_CLASS} AND objid = {LOCK_OBJECT} AND objsubid = 2)"
-)
+HELD_BY_SQL = _held_by(":runner_pid")
 
 
 class RunLockLost(Halted):
@@ -118,7 +114,8 @@ def still_held(conn: psycopg.Connection) -> bool:
     if conn.closed or conn.broken:
         return False
     try:
-        return conn.execute(HELD_SQL, [LOCK_CLASS, LOCK_OBJECT]).fetchone() is not None
+        row = conn.execute(f"SELECT {HELD_HERE_SQL}").fetchone()
+        return bool(row and row[0])
     except psycopg.Error:
         return False
 
